@@ -1,0 +1,148 @@
+"""The rule catalog: every rule's id, family, default severity, summary and documentation, as data.
+
+Built-in rules are described in ``rules/catalog/<family>.yaml``; their checks live in
+``homeops_lint/checks/<family>.py``. Declarative rules (``rules/builtin/*.yaml`` and the policy's
+``custom_rules`` folders) carry the same documentation fields plus ``match`` and ``assert``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from . import yamlload
+from .model import Severity
+from .resources import data_dir
+
+FAMILIES = ("parse", "policy", "suppression", "lb", "bgp", "cidr", "bootstrap", "flux", "secret",
+            "cnpg", "schema")
+RULE_ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    family: str
+    severity: Severity  # default; the policy can change it or turn the rule off
+    summary: str
+    what: str = ""
+    why: str = ""
+    fail: str = ""  # an example that must produce this rule's finding (executed by the tests)
+    passing: str = ""  # the same example fixed: must produce none
+    enabled: bool = True  # off by default when False (e.g. schema-missing)
+    options: dict[str, Any] = field(default_factory=dict)
+    declarative: Optional[dict[str, Any]] = None  # match/assert/message for declarative rules
+    source: str = ""  # the file the rule is described in
+
+    def doc_text(self) -> str:
+        """The rule's documentation, in the ruff layout."""
+        out = [f"# {self.id}", "", f"Family: {self.family}    Default severity: {self.severity.value}"
+               + ("" if self.enabled else " (off by default)"), "", self.summary.strip(), ""]
+        if self.what:
+            out += ["## What it does", "", self.what.strip(), ""]
+        if self.why:
+            out += ["## Why is this bad?", "", self.why.strip(), ""]
+        if self.fail:
+            out += ["## Example", "", "```yaml", self.fail.rstrip(), "```", ""]
+        if self.passing:
+            out += ["## Use instead", "", "```yaml", self.passing.rstrip(), "```", ""]
+        if self.options:
+            out += ["## Options", ""]
+            for key, value in self.options.items():
+                out.append(f"- `{key}` (default: `{value}`)")
+            out.append("")
+        return "\n".join(out)
+
+
+class CatalogError(Exception):
+    pass
+
+
+def _rule_from(entry: Any, family: str, source: str) -> Rule:
+    if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+        raise CatalogError(f"{source}: every rule needs an id")
+    rule_id = entry["id"]
+    if not RULE_ID_RE.match(rule_id):
+        raise CatalogError(f"{source}: rule id '{rule_id}' is not kebab-case")
+    severity = str(entry.get("severity", "error"))
+    enabled = True
+    if severity == "off":
+        enabled, severity = False, str(entry.get("default_severity", "info"))
+    declarative = None
+    if "match" in entry or "assert" in entry:
+        declarative = {k: entry.get(k) for k in ("match", "assert", "message", "applied")}
+    return Rule(
+        id=rule_id,
+        family=family,
+        severity=Severity(severity),
+        summary=str(entry.get("summary", "")),
+        what=str(entry.get("what", "")),
+        why=str(entry.get("why", "")),
+        fail=str(entry.get("fail", "")),
+        passing=str(entry.get("pass", "")),
+        enabled=enabled and bool(entry.get("enabled", True)),
+        options=dict(entry.get("options") or {}),
+        declarative=declarative,
+        source=source,
+    )
+
+
+def load_rules_file(path: Path) -> list[Rule]:
+    try:
+        data = yamlload.load_one(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CatalogError(f"{path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise CatalogError(f"{path}: expected a mapping with 'rules'")
+    entries = data.get("rules") if isinstance(data.get("rules"), list) else [data]
+    rules = []
+    for entry in entries:
+        family = str(data.get("family") or str(entry.get("id", "x-")).split("-", 1)[0])
+        rules.append(_rule_from(entry, family, str(path)))
+    return rules
+
+
+@dataclass
+class Catalog:
+    rules: dict[str, Rule]
+
+    def get(self, rule_id: str) -> Optional[Rule]:
+        return self.rules.get(rule_id)
+
+    def __iter__(self) -> Any:
+        return iter(sorted(self.rules.values(), key=lambda r: (FAMILIES.index(r.family)
+                                                               if r.family in FAMILIES else 99, r.id)))
+
+    def families(self) -> set[str]:
+        return {r.family for r in self.rules.values()}
+
+    def matching(self, patterns: Iterable[str]) -> set[str]:
+        """Rule ids selected by exact ids, family prefixes (``lb-``, ``lb``) or ``all``."""
+        selected: set[str] = set()
+        for pattern in patterns:
+            pattern = pattern.strip()
+            if not pattern:
+                continue
+            if pattern in ("all", "ALL"):
+                selected.update(self.rules)
+                continue
+            prefix = pattern if pattern.endswith("-") else pattern + "-"
+            for rule_id, rule in self.rules.items():
+                if rule_id == pattern or rule_id.startswith(prefix) or rule.family == pattern:
+                    selected.add(rule_id)
+        return selected
+
+
+def load_catalog(extra_dirs: Iterable[Path] = ()) -> Catalog:
+    rules: dict[str, Rule] = {}
+    folders = [data_dir("rules") / "catalog", data_dir("rules") / "builtin", *extra_dirs]
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.y*ml")):
+            for rule in load_rules_file(path):
+                if rule.id in rules:
+                    raise CatalogError(f"{path}: rule '{rule.id}' is already defined in {rules[rule.id].source}")
+                rules[rule.id] = rule
+    return Catalog(rules)

@@ -1,0 +1,3 @@
+"""Checks, one module per rule family. Each module defines ``check(ctx)`` and reads only the
+shared repo index through ``ctx``; its rules are described as data in ``rules/catalog/<family>.yaml``.
+A module may set ``FAMILIES`` when it implements more than one family."""

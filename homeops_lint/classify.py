@@ -1,0 +1,87 @@
+"""Stage 3: say what each file and each document is.
+
+A file is YAML (by extension), a template (recognised, never linted as a manifest), other text,
+or binary. A YAML document is a Kubernetes object, a kustomize kustomization, a Talos machine
+config, a talhelper config, SOPS-encrypted data, or other YAML.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .model import DocClass
+
+YAML_SUFFIXES = (".yaml", ".yml")
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+TEMPLATE_SUFFIXES = (".tpl", ".j2", ".jinja", ".jinja2", ".gotmpl", ".tmpl", ".tftpl")
+# Text that only a template engine can turn into YAML: Helm/Go actions at the start of a line or
+# unquoted in a value, Jinja statements, makejinja's #{ }# and #% %# delimiters.
+_TEMPLATE_RE = re.compile(
+    r"^\s*\{\{-?|^\s*\{%|#\{.*?\}#|^\s*#%|:\s+\{\{[^\n]*\}\}\s*$|^\s*-\s+\{\{",
+    re.MULTILINE,
+)
+_TALOS_KINDS = {
+    "KubeNetworkConfig", "LinkConfig", "Layer2VIPConfig", "HostnameConfig", "ResolverConfig",
+    "TimeSyncConfig", "StaticHostConfig", "DHCPv4Config", "DHCPv6Config", "BondConfig", "VLANConfig",
+    "BridgeConfig", "DummyLinkConfig", "LinkAliasConfig", "RouteConfig", "EthernetConfig",
+    "NetworkDefaultActionConfig", "NetworkRuleConfig", "KmsgLogConfig", "EventSinkConfig",
+    "WatchdogTimerConfig", "VolumeConfig", "UserVolumeConfig", "SideroLinkConfig", "TrustedRootsConfig",
+    "ExtensionServiceConfig", "PCIDriverRebindConfig", "EthernetConfig", "RawVolumeConfig",
+    "ExistingVolumeConfig", "SwapVolumeConfig", "ZswapConfig", "ImageCacheConfig", "OOMConfig",
+}
+_SOPS_KEYS = {"mac", "version"}
+
+
+def is_yaml_path(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name.endswith(YAML_SUFFIXES) or name == "Kustomization"
+
+
+def is_template_path(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    return any(name.endswith(suffix) for suffix in TEMPLATE_SUFFIXES)
+
+
+def looks_templated(text: str) -> bool:
+    if "{{" not in text and "{%" not in text and "#{" not in text and "#%" not in text:
+        return False
+    return _TEMPLATE_RE.search(text) is not None
+
+
+def has_sops_block(data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    block = data.get("sops")
+    return isinstance(block, dict) and bool(_SOPS_KEYS & set(block))
+
+
+def classify_document(path: str, data: Any) -> DocClass:
+    if not isinstance(data, dict):
+        return DocClass.OTHER
+    name = path.rsplit("/", 1)[-1]
+    api = data.get("apiVersion")
+    kind = data.get("kind")
+    if name in KUSTOMIZATION_NAMES or (
+        isinstance(api, str) and api.startswith("kustomize.config.k8s.io/")
+    ):
+        return DocClass.KUSTOMIZE
+    if api == "v1alpha1" and isinstance(kind, str) and (kind in _TALOS_KINDS or kind.endswith("Config")):
+        return DocClass.TALOS
+    if data.get("version") == "v1alpha1" and ("machine" in data or "cluster" in data):
+        return DocClass.TALOS
+    if isinstance(api, str) and api and isinstance(kind, str) and kind:
+        return DocClass.K8S
+    if "clusterName" in data and ("nodes" in data or "endpoint" in data):
+        return DocClass.TALHELPER
+    if name.startswith("talconfig") and ("nodes" in data or "clusterPodNets" in data):
+        return DocClass.TALHELPER
+    # A Talos config patch (strategic merge): machine/cluster sections without the version key
+    if ("machine" in data or "cluster" in data) and isinstance(data.get("machine", data.get("cluster")), dict):
+        section = data.get("machine") if isinstance(data.get("machine"), dict) else data.get("cluster")
+        talos_keys = {"network", "install", "kubelet", "features", "files", "sysctls", "proxy",
+                      "controlPlane", "apiServer", "etcd", "coreDNS", "token", "ca", "certSANs"}
+        if isinstance(section, dict) and talos_keys & set(section):
+            return DocClass.TALOS
+    if has_sops_block(data):
+        return DocClass.SOPS_OTHER
+    return DocClass.OTHER

@@ -1,0 +1,220 @@
+"""Command line: ``homeops-lint [PATH ...]`` and its subcommands.
+
+Exit codes: 0 no error-severity finding, 1 at least one, 2 usage error, unreadable policy or
+internal error (one line on stderr; a traceback only with ``--debug``).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable, Optional, Sequence
+
+from . import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+# Subcommands other than lint: name -> "module:function" taking argv and returning an exit code.
+SUBCOMMANDS: dict[str, str] = {
+    "rules": "homeops_lint.cli:cmd_rules",
+    "rule": "homeops_lint.cli:cmd_rule",
+    "init": "homeops_lint.cli:cmd_init",
+    "test": "homeops_lint.ruletest:main",
+}
+
+
+def _die(message: str) -> int:
+    sys.stderr.write(f"homeops-lint: {message}\n")
+    return EXIT_ERROR
+
+
+def _csv(values: Optional[Sequence[str]]) -> list[str]:
+    out: list[str] = []
+    for value in values or []:
+        out.extend(v.strip() for v in value.split(",") if v.strip())
+    return out
+
+
+def lint_parser():  # type: ignore[no-untyped-def]
+    import argparse
+
+    from .report import FORMATS
+
+    parser = argparse.ArgumentParser(
+        prog="homeops-lint",
+        description="Lint a GitOps home-ops repository against its declared architecture.",
+        epilog="Subcommands: " + ", ".join(sorted(SUBCOMMANDS)) + ". Run 'homeops-lint rules' for the rule list.",
+    )
+    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                        help="repo root, folder or files (default: .); the whole repo is always loaded, "
+                             "these select which findings are shown")
+    parser.add_argument("--config", metavar="FILE", help="policy file (default: .homeops-lint.yaml at the root)")
+    parser.add_argument("--root", metavar="DIR", help="the repository root (default: found through the policy file or git)")
+    parser.add_argument("--format", default="text", choices=FORMATS, help="output format (default: text)")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--select", action="append", metavar="RULE,...", help="only these rules or family prefixes (lb-)")
+    parser.add_argument("--ignore", action="append", metavar="RULE,...", help="skip these rules or family prefixes")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print findings only, one line each")
+    parser.add_argument("--statistics", action="store_true", help="count findings by rule")
+    parser.add_argument("--color", default="auto", choices=("auto", "always", "never"))
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser.add_argument("--version", action="version", version=f"homeops-lint {__version__}")
+    return parser
+
+
+def _use_color(choice: str, stream) -> bool:  # type: ignore[no-untyped-def]
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def write_output(text: str, output: Optional[str]) -> None:
+    if output:
+        from .fsutil import atomic_write
+
+        atomic_write(output, text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def cmd_lint(argv: Sequence[str]) -> int:
+    args = lint_parser().parse_args(list(argv))
+    from .engine import Options, run
+    from .report import render
+    from .report.common import ReportOptions
+
+    result = run(Options(paths=args.paths, root=args.root, config=args.config,
+                         select=_csv(args.select), ignore=_csv(args.ignore)))
+    if not args.quiet:
+        for note in result.notes:
+            sys.stderr.write(f"homeops-lint: {note}\n")
+    options = ReportOptions(color=_use_color(args.color, sys.stdout) and not args.output,
+                            quiet=args.quiet, statistics=args.statistics)
+    write_output(render(args.format, result, options), args.output)
+    if args.exit_zero:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if result.failed else EXIT_CLEAN
+
+
+def cmd_rules(argv: Sequence[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="homeops-lint rules", description="List every rule.")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    args = parser.parse_args(list(argv))
+    from .catalog import load_catalog
+
+    catalog = load_catalog()
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps([{"id": r.id, "family": r.family, "severity": r.severity.value,
+                                      "enabled": r.enabled, "summary": r.summary} for r in catalog],
+                                    indent=2) + "\n")
+        return EXIT_CLEAN
+    width = max((len(r.id) for r in catalog), default=10)
+    for rule in catalog:
+        severity = rule.severity.value if rule.enabled else f"{rule.severity.value}, off"
+        sys.stdout.write(f"{rule.id:<{width}}  {rule.family:<11} {severity:<12} {rule.summary.strip()}\n")
+    return EXIT_CLEAN
+
+
+def cmd_rule(argv: Sequence[str]) -> int:
+    if len(argv) != 1 or argv[0].startswith("-"):
+        return _die("usage: homeops-lint rule RULE-ID")
+    from .catalog import load_catalog
+
+    catalog = load_catalog()
+    rule = catalog.get(argv[0])
+    if rule is None:
+        close = sorted(r for r in catalog.rules if argv[0].split("-", 1)[0] in r)[:8]
+        hint = f" (did you mean: {', '.join(close)})" if close else ""
+        return _die(f"unknown rule '{argv[0]}'{hint}; 'homeops-lint rules' lists them")
+    sys.stdout.write(rule.doc_text())
+    return EXIT_CLEAN
+
+
+def cmd_init(argv: Sequence[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="homeops-lint init",
+                                     description="Write the architecture inferred from the repo to .homeops-lint.yaml.")
+    parser.add_argument("path", nargs="?", default=".")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing policy file")
+    parser.add_argument("--stdout", action="store_true", help="print the policy instead of writing it")
+    args = parser.parse_args(list(argv))
+    from pathlib import Path
+
+    from .engine import Options, run
+    from .fsutil import atomic_write
+    from .inference import render_policy
+
+    root = Path(args.path).absolute()
+    if not root.is_dir():
+        return _die(f"{args.path}: not a folder")
+    target = root / ".homeops-lint.yaml"
+    if target.exists() and not args.force and not args.stdout:
+        return _die(f"{target} exists; use --force to overwrite it or --stdout to print the inferred policy")
+    result = run(Options(paths=[str(root)], root=str(root), config=os.devnull if False else None,
+                         select=["parse-"]))
+    text = render_policy(result.index, result.policy if result.policy.origin == "inferred" else None)
+    if args.stdout:
+        sys.stdout.write(text)
+        return EXIT_CLEAN
+    atomic_write(str(target), text)
+    sys.stderr.write(f"homeops-lint: wrote {target}; review it, then commit it\n")
+    return EXIT_CLEAN
+
+
+def _call(spec: str) -> Callable[[Sequence[str]], int]:
+    import importlib
+
+    module_name, _, func = spec.partition(":")
+    return getattr(importlib.import_module(module_name), func)  # type: ignore[no-any-return]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    if argv and argv[0] in ("--version", "-V"):
+        sys.stdout.write(f"homeops-lint {__version__}\n")
+        return EXIT_CLEAN
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            return _call(SUBCOMMANDS[argv[0]])(argv[1:])
+        if argv and argv[0] == "lint":
+            argv = argv[1:]
+        return cmd_lint(argv)
+    except SystemExit as exc:  # argparse: --help exits 0, usage errors exit 2
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_ERROR
+    except KeyboardInterrupt:
+        return _die("interrupted")
+    except BrokenPipeError:
+        return EXIT_CLEAN
+    except Exception as exc:  # noqa: BLE001 - the last line of defence; never a traceback
+        from .errors import describe
+
+        if debug:
+            raise
+        known = describe(exc)
+        if known is not None:
+            return _die(known)
+        return _die(f"internal error ({type(exc).__name__} at {_where(exc)}); "
+                    "run with --debug for the traceback and please report it")
+
+
+def _where(exc: BaseException) -> str:
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "?"
+    last = frames[-1]
+    return f"{os.path.basename(last.filename)}:{last.lineno}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,134 @@
+"""Stage 1: find the root and the files to lint.
+
+Inside a git work tree: the tracked files plus the untracked ones git does not ignore. Outside
+git: a walk that skips VCS folders. Symlinks are never followed out of the root, and a symlinked
+folder is never walked (no loops). Exclude globs come from the policy.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+POLICY_NAMES = (".homeops-lint.yaml", ".homeops-lint.yml")
+VCS_DIRS = {".git", ".hg", ".svn", ".jj"}
+# Folders that are never part of a repo's configuration and are expensive to walk.
+SKIP_DIRS = VCS_DIRS | {"node_modules", ".venv", "venv", "__pycache__", ".homeops-lint-cache", ".task"}
+
+
+class UsageError(Exception):
+    """A problem with how the tool was called; the CLI prints it and exits 2."""
+
+
+@dataclass(frozen=True)
+class Discovery:
+    root: Path
+    files: list[str]  # relative POSIX paths, sorted
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    in_git: bool = False
+
+
+def find_root(paths: Iterable[str]) -> Path:
+    """The linted root for the given paths: the nearest folder with a policy file or a .git."""
+    first = Path(next(iter(paths), ".")).absolute()
+    if not first.exists() and not first.is_symlink():
+        raise UsageError(f"{first}: no such file or directory")
+    start = first if first.is_dir() else first.parent
+    for folder in (start, *start.parents):
+        if any((folder / name).is_file() for name in POLICY_NAMES) or (folder / ".git").exists():
+            return folder
+    return start
+
+
+def _git_files(root: Path) -> Optional[list[str]]:
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+             "--full-name", "--", "."],
+            capture_output=True, timeout=60, check=False,
+        )
+        top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+                             capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0 or top.returncode != 0:
+        return None
+    toplevel = Path(os.fsdecode(top.stdout.strip()))
+    try:
+        prefix = root.resolve().relative_to(toplevel.resolve()).as_posix()
+    except ValueError:
+        return None
+    prefix = "" if prefix == "." else prefix + "/"
+    out = []
+    seen = set()
+    for raw in proc.stdout.split(b"\0"):
+        if not raw:
+            continue
+        name = os.fsdecode(raw)
+        if prefix and not name.startswith(prefix):
+            continue
+        rel = name[len(prefix):]
+        if rel not in seen:  # ls-files repeats paths with merge conflicts
+            seen.add(rel)
+            out.append(rel)
+    return out
+
+
+def _walk_files(root: Path) -> list[str]:
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        rel_dir = Path(dirpath).relative_to(root)
+        for name in filenames:
+            out.append((rel_dir / name).as_posix())
+    return out
+
+
+def matches_any(path: str, globs: Iterable[str]) -> bool:
+    """gitignore-flavoured matching: a glob without '/' matches any path segment."""
+    for pattern in globs:
+        pattern = pattern.strip()
+        if not pattern:
+            continue
+        anchored = pattern.lstrip("/")
+        if fnmatch.fnmatchcase(path, anchored) or fnmatch.fnmatchcase(path, anchored.rstrip("/") + "/*"):
+            return True
+        if "/" not in pattern.strip("/") and any(fnmatch.fnmatchcase(part, pattern.strip("/"))
+                                                 for part in path.split("/")):
+            return True
+        if anchored.startswith("**/") and fnmatch.fnmatchcase(path, anchored[3:]):
+            return True
+    return False
+
+
+def discover(root: Path, exclude: Iterable[str] = ()) -> Discovery:
+    root = root.absolute()
+    git_listing = _git_files(root)
+    in_git = git_listing is not None
+    candidates = git_listing if git_listing is not None else _walk_files(root)
+    exclude = list(exclude)
+    files: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    real_root = root.resolve()
+    for rel in sorted(set(candidates)):
+        if exclude and matches_any(rel, exclude):
+            continue
+        full = root / rel
+        if full.is_symlink():
+            try:
+                target = full.resolve(strict=True)
+            except (OSError, RuntimeError):
+                skipped.append((rel, "symlink that loops or points nowhere; not followed"))
+                continue
+            if real_root != target and real_root not in target.parents:
+                skipped.append((rel, "symlink that points outside the repository; not followed"))
+                continue
+            if target.is_dir():
+                continue  # its contents are listed under their real path
+        elif not full.is_file():
+            continue  # deleted in the work tree, or a submodule folder
+        files.append(rel)
+    return Discovery(root=root, files=files, skipped=skipped, in_git=in_git)

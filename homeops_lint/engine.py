@@ -1,0 +1,176 @@
+"""The pipeline: discover -> read and parse -> classify -> index and Flux graph -> checks ->
+suppressions -> findings. The engine knows no rule; checks are found in ``homeops_lint.checks``.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+from . import discover as discover_mod
+from . import source as source_mod
+from . import suppress, yamlload
+from .catalog import Catalog, load_catalog
+from .context import Context
+from .index import RepoIndex, build_index
+from .model import Finding, Severity, SourceFile
+from .policy import Policy, load_policy, with_architecture
+
+
+@dataclass
+class Options:
+    paths: list[str] = field(default_factory=lambda: ["."])
+    root: Optional[str] = None  # force the root instead of finding it
+    config: Optional[str] = None
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    extra_exclude: list[str] = field(default_factory=list)  # e.g. the test runner's expectation file
+    show_only: Optional[set[str]] = None  # relative paths whose findings are shown (hooks, --changed)
+
+
+@dataclass
+class Result:
+    root: Path
+    policy: Policy
+    catalog: Catalog
+    index: RepoIndex
+    findings: list[Finding]  # shown, sorted, after suppression
+    suppressed: list[Finding]
+    all_findings: list[Finding]  # before path filtering (after suppression)
+    notes: list[str] = field(default_factory=list)  # one-line messages for stderr
+
+    @property
+    def files(self) -> list[SourceFile]:
+        return self.index.files
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity == Severity.ERROR for f in self.findings)
+
+
+def check_modules() -> list[str]:
+    from . import checks
+
+    return sorted(m.name for m in pkgutil.iter_modules(checks.__path__) if not m.name.startswith("_"))
+
+
+def enabled_rules(catalog: Catalog, policy: Policy, select: Iterable[str], ignore: Iterable[str]) -> frozenset[str]:
+    select = [s for s in select if s]
+    ignore = [s for s in ignore if s]
+    if select:
+        chosen = catalog.matching(select)
+    else:
+        chosen = {r.id for r in catalog.rules.values() if r.enabled}
+        # A rule that is off by default is turned on by giving it a severity in the policy.
+        for rule in catalog.rules.values():
+            if not rule.enabled and policy.rule_config(rule.id).get("severity") not in (None, "off"):
+                chosen.add(rule.id)
+    chosen -= catalog.matching(ignore)
+    chosen = {r for r in chosen if policy.rule_config(r).get("severity") != "off" or r in select}
+    return frozenset(chosen)
+
+
+def _limits(policy: Policy) -> source_mod.ReadLimits:
+    conf = policy.limits()
+    base = source_mod.ReadLimits()
+    ylim = yamlload.Limits(
+        max_alias_nodes=int(conf.get("max_alias_nodes", base.yaml.max_alias_nodes)),
+        max_documents=int(conf.get("max_documents", base.yaml.max_documents)),
+    )
+    return source_mod.ReadLimits(
+        max_file_size=int(conf.get("max_file_size", base.max_file_size)),
+        max_line_length=int(conf.get("max_line_length", base.max_line_length)),
+        yaml=ylim,
+    )
+
+
+def _selected_paths(root: Path, paths: Iterable[str]) -> Optional[set[str]]:
+    """Relative paths/folders whose findings are shown; None means everything."""
+    chosen: set[str] = set()
+    for raw in paths:
+        full = Path(raw).absolute()
+        try:
+            rel = full.relative_to(root.absolute()).as_posix()
+        except ValueError:
+            try:
+                rel = full.resolve().relative_to(root.resolve()).as_posix()
+            except ValueError:
+                continue
+        if rel in ("", "."):
+            return None
+        chosen.add(rel)
+    return chosen
+
+
+def _shown(finding: Finding, selected: Optional[set[str]]) -> bool:
+    if selected is None:
+        return True
+    path = finding.path
+    return path in selected or any(path.startswith(s.rstrip("/") + "/") for s in selected)
+
+
+def run(options: Options) -> Result:
+    root = Path(options.root).absolute() if options.root else discover_mod.find_root(options.paths)
+    policy = load_policy(root, options.config)
+    notes: list[str] = []
+    extra_dirs = [root / d for d in policy.data.get("custom_rules", []) if isinstance(d, str)]
+    catalog = load_catalog(extra_dirs)
+    enabled = enabled_rules(catalog, policy, options.select, options.ignore)
+
+    found = discover_mod.discover(root, [*policy.exclude, *options.extra_exclude])
+    files, problems = source_mod.read_all(root, found.files, _limits(policy))
+    index = build_index(files, policy.entrypoints)
+    if policy.origin == "none":
+        architecture = policy_infer(index)
+        policy = with_architecture(policy, architecture)
+        pools = len(architecture.get("pools", {}))
+        notes.append(f"no .homeops-lint.yaml: inferred {pools} LoadBalancer pool(s) and "
+                     f"{len(architecture.get('networks', {}))} network list(s) from the repo "
+                     "(run 'homeops-lint init' to write them down)")
+    ctx = Context(root, index, policy, catalog, enabled)
+    for problem in problems:
+        ctx.report(problem.rule, problem.path, message=problem.message,
+                   pos=_pos(problem.line, problem.column))
+    for rel, reason in found.skipped:
+        ctx.report("parse-unreadable", rel, message=reason)
+    families = {rule_id.split("-", 1)[0] for rule_id in enabled}
+    for module_name in check_modules():
+        module = importlib.import_module(f"homeops_lint.checks.{module_name}")
+        module_families = getattr(module, "FAMILIES", (module_name,))
+        if not families.intersection(module_families):
+            continue
+        module.check(ctx)
+    findings = _dedupe(ctx.findings)
+    kept, suppressed = suppress.apply(findings, files, policy, catalog, enabled, ctx.severity)
+    kept = sorted(_dedupe(kept), key=Finding.sort_key)
+    selected = options.show_only if options.show_only is not None else _selected_paths(root, options.paths)
+    shown = [f for f in kept if _shown(f, selected)]
+    return Result(root, policy, catalog, index, shown, sorted(suppressed, key=Finding.sort_key), kept, notes)
+
+
+def policy_infer(index: RepoIndex) -> dict:  # type: ignore[type-arg]
+    from .inference import infer_architecture
+
+    return infer_architecture(index)
+
+
+def _pos(line: int, column: int):  # type: ignore[no-untyped-def]
+    from .model import Pos
+
+    return Pos(line, column)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for finding in findings:
+        key = (finding.rule, finding.path, finding.line, finding.column, finding.message, finding.resource)
+        if key not in seen:
+            seen.add(key)
+            out.append(finding)
+    return out

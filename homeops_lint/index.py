@@ -1,0 +1,95 @@
+"""Stage 4: the repo index every check reads. Built once; no check re-parses a file."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterable, Iterator, Optional
+
+from .flux import Applied, FluxGraph, Substitutions, build_graph
+from .model import DocClass, Document, SourceFile
+
+
+@dataclass
+class RepoIndex:
+    files: list[SourceFile]
+    graph: FluxGraph
+    _by_path: dict[str, SourceFile] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_path = {f.path: f for f in self.files}
+
+    # --- files and documents -----------------------------------------------------------
+    def file(self, path: str) -> Optional[SourceFile]:
+        return self._by_path.get(path)
+
+    @cached_property
+    def documents(self) -> list[Document]:
+        return [doc for f in self.files for doc in f.documents]
+
+    def documents_of(self, doc_class: DocClass) -> list[Document]:
+        return [d for d in self.documents if d.doc_class == doc_class]
+
+    @cached_property
+    def _by_kind(self) -> dict[str, list[Document]]:
+        out: dict[str, list[Document]] = {}
+        for doc in self.documents:
+            if doc.doc_class == DocClass.K8S:
+                out.setdefault(doc.kind, []).append(doc)
+        return out
+
+    def all_of_kind(self, *kinds: str, group: Optional[str] = None) -> list[Document]:
+        """Every document of these kinds, applied or not (hygiene rules)."""
+        out: list[Document] = []
+        for kind in kinds:
+            out.extend(d for d in self._by_kind.get(kind, []) if group is None or d.group == group)
+        return out
+
+    # --- the applied set ---------------------------------------------------------------
+    @property
+    def applied(self) -> list[Applied]:
+        return self.graph.applied
+
+    @cached_property
+    def _applied_by_kind(self) -> dict[str, list[Applied]]:
+        out: dict[str, list[Applied]] = {}
+        for item in self.graph.applied:
+            if item.doc.doc_class == DocClass.K8S:
+                out.setdefault(item.doc.kind, []).append(item)
+        return out
+
+    def applied_of_kind(self, *kinds: str, group: Optional[str] = None) -> list[Applied]:
+        """Applied objects of these kinds (optionally of one API group), in a stable order."""
+        out: list[Applied] = []
+        for kind in kinds:
+            out.extend(a for a in self._applied_by_kind.get(kind, []) if group is None or a.doc.group == group)
+        return out
+
+    @cached_property
+    def _applied_ids(self) -> set[int]:
+        return {id(a.doc) for a in self.graph.applied}
+
+    def is_applied(self, doc: Document) -> bool:
+        return id(doc) in self._applied_ids
+
+    def applications(self, doc: Document) -> list[Applied]:
+        """Every way Flux applies ``doc`` (a shared component is applied once per including Kustomization)."""
+        return [a for a in self.graph.applied if a.doc is doc]
+
+    def find_applied(self, kind: str, namespace: Optional[str], name: str,
+                     group: Optional[str] = None) -> list[Applied]:
+        return [a for a in self.applied_of_kind(kind, group=group)
+                if a.doc.name == name and (namespace is None or a.namespace == namespace)]
+
+    def iter_applied_docs(self) -> Iterator[Document]:
+        seen: set[int] = set()
+        for item in self.graph.applied:
+            if id(item.doc) not in seen:
+                seen.add(id(item.doc))
+                yield item.doc
+
+
+def build_index(files: list[SourceFile], entrypoints: Iterable[str] = ()) -> RepoIndex:
+    return RepoIndex(files=files, graph=build_graph(files, entrypoints))
+
+
+__all__ = ["RepoIndex", "build_index", "Applied", "Substitutions"]

@@ -1,0 +1,59 @@
+"""What every reporter shares: the finding dictionary, masking and the summary counts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..model import Finding, Severity
+
+MASK = "********"
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    color: bool = False
+    quiet: bool = False
+    statistics: bool = False
+    show_source: bool = True
+
+
+def mask_text(text: str, masks: tuple[str, ...]) -> str:
+    """Hide every secret fragment in ``text``; multi-line secrets are hidden line by line."""
+    for secret in masks:
+        for fragment in sorted({part.strip() for part in str(secret).splitlines()}, key=len, reverse=True):
+            if len(fragment) >= 3:
+                text = text.replace(fragment, MASK)
+    return text
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity.value,
+        "path": finding.path,
+        "line": finding.line,
+        "column": finding.column,
+        "message": mask_text(finding.message, finding.mask),
+        "resource": finding.resource or None,
+        "key": finding.key or None,
+    }
+
+
+def summary(result: Any) -> dict[str, Any]:
+    findings = result.findings
+    return {
+        "errors": sum(1 for f in findings if f.severity == Severity.ERROR),
+        "warnings": sum(1 for f in findings if f.severity == Severity.WARNING),
+        "info": sum(1 for f in findings if f.severity == Severity.INFO),
+        "suppressed": len(result.suppressed),
+        "files": len(result.index.files),
+        "documents": sum(len(f.documents) for f in result.index.files),
+    }
+
+
+def statistics(findings: list[Finding]) -> list[tuple[str, str, int]]:
+    counts: dict[tuple[str, str], int] = {}
+    for finding in findings:
+        key = (finding.rule, finding.severity.value)
+        counts[key] = counts.get(key, 0) + 1
+    return sorted(((r, s, n) for (r, s), n in counts.items()), key=lambda t: (-t[2], t[0]))

@@ -1,0 +1,50 @@
+"""Human output in the style of ruff's ``full`` format: location, rule, message, source, caret."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Severity
+from .common import ReportOptions, mask_text, statistics, summary
+
+_COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+
+
+def _c(text: str, code: str, on: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if on else text
+
+
+def render(result: Any, options: ReportOptions) -> str:
+    lines: list[str] = []
+    files = {f.path: f for f in result.index.files}
+    for finding in result.findings:
+        where = _c(f"{finding.path}:{finding.line}:{finding.column}:", "1", options.color)
+        rule = _c(finding.rule, "1;" + _COLORS[finding.severity], options.color)
+        message = mask_text(finding.message, finding.mask)
+        resource = f" [{finding.resource}]" if finding.resource else ""
+        lines.append(f"{where} {rule} {message}{resource}")
+        if options.quiet or not options.show_source:
+            continue
+        source = files.get(finding.path)
+        text = source.line_text(finding.line) if source is not None else ""
+        if text.strip():
+            text = mask_text(text.replace("\t", " "), finding.mask)
+            gutter = " " * len(str(finding.line))
+            lines.append(f"{gutter} |")
+            lines.append(f"{finding.line} | {text}")
+            lines.append(f"{gutter} | {' ' * max(finding.column - 1, 0)}{_c('^', _COLORS[finding.severity], options.color)}")
+            lines.append("")
+    if options.statistics:
+        for rule, severity, count in statistics(result.findings):
+            lines.append(f"{count:5d}  {rule}  ({severity})")
+    if not options.quiet:
+        counts = summary(result)
+        scope = f"{counts['files']} files, {counts['documents']} documents"
+        suppressed = f"; {counts['suppressed']} suppressed" if counts["suppressed"] else ""
+        if result.findings:
+            parts = [f"{counts['errors']} error{'s' if counts['errors'] != 1 else ''}",
+                     f"{counts['warnings']} warning{'s' if counts['warnings'] != 1 else ''}",
+                     f"{counts['info']} info"]
+            lines.append(f"Found {', '.join(parts)} in {scope}{suppressed}.")
+        else:
+            lines.append(f"All checks passed ({scope}{suppressed}).")
+    return "\n".join(lines) + ("\n" if lines else "")

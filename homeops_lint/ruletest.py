@@ -1,0 +1,130 @@
+"""``homeops-lint test DIR``: rules tested with data, in the spirit of ``kyverno test``.
+
+A test case is a folder holding a ``homeops-lint-test.yaml`` beside the manifests::
+
+    # what linting this folder must report, and nothing else
+    select: [lb-]            # optional: compare only these rules / families (default: all rules)
+    expect:
+      - {rule: lb-ip-outside-pool, path: apps/web.yaml, line: 9, column: 9}
+      - {rule: secret-inline, path: secret.yaml, line: 7, contains: "stringData.password"}
+
+The folder is linted as its own repository root (the test file itself is excluded). The case
+passes when the findings of the compared rules are exactly the expected ones: ``column`` and
+``contains`` (a message substring) are optional.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from . import yamlload
+from .model import Finding
+
+TEST_FILE = "homeops-lint-test.yaml"
+
+
+@dataclass
+class CaseResult:
+    folder: Path
+    missing: list[dict[str, Any]] = field(default_factory=list)
+    unexpected: list[Finding] = field(default_factory=list)
+    error: Optional[str] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.missing and not self.unexpected
+
+
+def find_cases(folder: Path) -> list[Path]:
+    return sorted(p.parent for p in folder.rglob(TEST_FILE) if ".git" not in p.parts)
+
+
+def _matches(entry: dict[str, Any], finding: Finding) -> bool:
+    if entry.get("rule") != finding.rule or entry.get("path") != finding.path:
+        return False
+    if "line" in entry and entry["line"] != finding.line:
+        return False
+    if "column" in entry and entry["column"] != finding.column:
+        return False
+    if "contains" in entry and str(entry["contains"]) not in finding.message:
+        return False
+    return True
+
+
+def load_spec(folder: Path) -> dict[str, Any]:
+    text = (folder / TEST_FILE).read_text(encoding="utf-8")
+    spec = yamlload.load_one(text)
+    if spec is None:
+        return {"expect": []}
+    if not isinstance(spec, dict) or not isinstance(spec.get("expect", []), list):
+        raise ValueError(f"{folder / TEST_FILE}: expected a mapping with an 'expect' list")
+    return spec
+
+
+def run_case(folder: Path) -> CaseResult:
+    from .catalog import load_catalog
+    from .engine import Options, run
+
+    result = CaseResult(folder)
+    try:
+        spec = load_spec(folder)
+        lint = run(Options(paths=[str(folder)], root=str(folder), extra_exclude=[TEST_FILE]))
+    except Exception as exc:  # a broken case is a failed case, not a crashed runner
+        result.error = f"{type(exc).__name__}: {exc}"
+        return result
+    select = spec.get("select") or []
+    compared = load_catalog().matching(select) if select else None
+    findings = [f for f in lint.findings if compared is None or f.rule in compared]
+    expected = [dict(e) for e in spec.get("expect") or []]
+    remaining = list(findings)
+    for entry in expected:
+        hit = next((f for f in remaining if _matches(entry, f)), None)
+        if hit is None:
+            result.missing.append(entry)
+        else:
+            remaining.remove(hit)
+    result.unexpected = remaining
+    return result
+
+
+def describe(result: CaseResult, base: Path) -> str:
+    try:
+        name = result.folder.relative_to(base).as_posix() or "."
+    except ValueError:
+        name = str(result.folder)
+    if result.ok:
+        return f"PASS {name}"
+    lines = [f"FAIL {name}"]
+    if result.error:
+        lines.append(f"  error: {result.error}")
+    for entry in result.missing:
+        where = f"{entry.get('path')}:{entry.get('line', '?')}:{entry.get('column', '?')}"
+        lines.append(f"  missing:    {where} {entry.get('rule')}")
+    for finding in result.unexpected:
+        lines.append(f"  unexpected: {finding.path}:{finding.line}:{finding.column} {finding.rule} {finding.message}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="homeops-lint test",
+                                     description="Run the test cases (folders with homeops-lint-test.yaml) below DIR.")
+    parser.add_argument("dirs", nargs="*", default=["."], metavar="DIR")
+    args = parser.parse_args(list(argv))
+    failed = total = 0
+    for raw in args.dirs:
+        base = Path(raw)
+        cases = find_cases(base) if base.is_dir() else []
+        if not cases:
+            sys.stderr.write(f"homeops-lint: no {TEST_FILE} found below {raw}\n")
+            return 2
+        for case in cases:
+            outcome = run_case(case)
+            total += 1
+            failed += not outcome.ok
+            sys.stdout.write(describe(outcome, base) + "\n")
+    sys.stdout.write(f"{total - failed} passed, {failed} failed\n")
+    return 1 if failed else 0
