@@ -19,6 +19,8 @@ SUBCOMMANDS: dict[str, str] = {
     "rule": "homeops_lint.cli:cmd_rule",
     "init": "homeops_lint.cli:cmd_init",
     "test": "homeops_lint.ruletest:main",
+    "baseline": "homeops_lint.baseline:cmd_baseline",
+    "hook": "homeops_lint.gitchanges:cmd_hook",
 }
 
 
@@ -59,6 +61,18 @@ def lint_parser():  # type: ignore[no-untyped-def]
     parser.add_argument("--color", default="auto", choices=("auto", "always", "never"))
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     parser.add_argument("--version", action="version", version=f"homeops-lint {__version__}")
+    # Integrations (docs/integrations.md): git scopes, baseline, fixes.
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("--staged", action="store_true",
+                       help="show only findings that concern staged files (the whole repo is still judged)")
+    scope.add_argument("--changed", nargs="?", const="HEAD", metavar="REF",
+                       help="show only findings that concern files changed against REF (default HEAD; "
+                            "write --changed=REF before paths)")
+    parser.add_argument("--baseline", metavar="FILE", help="hide the findings recorded in FILE "
+                        "('homeops-lint baseline write FILE')")
+    parser.add_argument("--fix", action="store_true", help="apply safe fixes, then lint")
+    parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change meaning")
     return parser
 
 
@@ -81,19 +95,51 @@ def write_output(text: str, output: Optional[str]) -> None:
 
 
 def cmd_lint(argv: Sequence[str]) -> int:
-    args = lint_parser().parse_args(list(argv))
-    from .engine import Options, run
-    from .report import render
-    from .report.common import ReportOptions
+    return lint_with(lint_parser().parse_args(list(argv)))
 
-    result = run(Options(paths=args.paths, root=args.root, config=args.config,
-                         select=_csv(args.select), ignore=_csv(args.ignore)))
+
+def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-untyped-def]
+              paths: Optional[list[str]] = None) -> int:
+    """Lint with parsed ``args``; ``change`` (gitchanges.Change) narrows the shown findings."""
+    from .engine import Options, enabled_rules, run
+    from .report import embeds_statistics, render
+    from .report.common import ReportOptions, statistics
+
+    engine_options = Options(paths=paths or args.paths, root=root or args.root, config=args.config,
+                             select=_csv(args.select), ignore=_csv(args.ignore))
+    if args.baseline:
+        from .baseline import exclude_glob
+
+        engine_options.extra_exclude.append(exclude_glob(args.baseline, engine_options.root, engine_options.paths))
+    if args.fix or args.diff:
+        from .fix import run_fixes
+
+        fixed = run_fixes(engine_options, write=not args.diff, unsafe=args.unsafe_fixes)
+        if args.diff:
+            return fixed
+    result = run(engine_options)
+    if change is None and (args.staged or args.changed):
+        from . import gitchanges
+
+        change = gitchanges.staged(result.root) if args.staged else gitchanges.changed(result.root, args.changed)
+    if change is not None:
+        from .gitchanges import attribute
+
+        result = attribute(result, engine_options, change)
+    if args.baseline:
+        from .baseline import apply
+
+        enabled = enabled_rules(result.catalog, result.policy, engine_options.select, engine_options.ignore)
+        result = apply(result, args.baseline, enabled)
     if not args.quiet:
         for note in result.notes:
             sys.stderr.write(f"homeops-lint: {note}\n")
     options = ReportOptions(color=_use_color(args.color, sys.stdout) and not args.output,
                             quiet=args.quiet, statistics=args.statistics)
     write_output(render(args.format, result, options), args.output)
+    if args.statistics and not embeds_statistics(args.format):
+        for rule, severity, count in statistics(result.findings):  # formats that cannot hold them
+            sys.stderr.write(f"{count:5d}  {rule}  ({severity})\n")
     if args.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if result.failed else EXIT_CLEAN

@@ -57,3 +57,19 @@ def statistics(findings: list[Finding]) -> list[tuple[str, str, int]]:
         key = (finding.rule, finding.severity.value)
         counts[key] = counts.get(key, 0) + 1
     return sorted(((r, s, n) for (r, s), n in counts.items()), key=lambda t: (-t[2], t[0]))
+
+
+def repo_prefix(result: Any) -> str:
+    """The linted root's folder inside its git work tree ("" at the top, else "sub/dir/").
+
+    CI annotations (SARIF, GitHub, GitLab) resolve paths against the repository checkout, which is
+    not the linted root when the policy lives in a subfolder.
+    """
+    from pathlib import Path
+
+    root = Path(result.root).absolute()
+    for folder in (root, *root.parents):
+        if (folder / ".git").exists():
+            rel = root.relative_to(folder).as_posix()
+            return "" if rel == "." else rel + "/"
+    return ""

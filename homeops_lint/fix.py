@@ -1,0 +1,409 @@
+"""``--fix``, ``--diff`` and ``--unsafe-fixes``: mechanical fixes that keep every other byte.
+
+Fixers find the shapes in the shared index (positions come from the loader) and describe each fix
+twice: as small text edits at exact positions, and as the change it must make to the data. A file
+is rewritten only when parsing the edited text with ruamel.yaml (round-trip mode, YAML 1.2) gives
+exactly the original data plus the intended change; otherwise the file is left alone and a note
+says why. Comments, quoting, indentation and key order are therefore untouched. Writes are atomic.
+
+A fix is *safe* when it cannot change what the cluster does; the others need ``--unsafe-fixes``:
+
+| fix | safe when | unsafe when |
+|---|---|---|
+| rename `io.cilium/lb-ipam-ips` to `lbipam.cilium.io/ips` | the new key is absent (Cilium >= 1.15 reads both, new first) | no pool uses `spec.blocks` but one uses `spec.cidrs` (maybe Cilium < 1.15, which reads only the old key) |
+| drop `io.cilium/lb-ipam-ips` beside `lbipam.cilium.io/ips` | both hold the same value | the values differ (Cilium ignores the old one, but the author meant something) |
+| quote `allowFirstLastIPs` | the plain token is already `Yes` or `No` | it is another boolean spelling (`yes`, `off`, `true`, ...) that must become `"Yes"`/`"No"` |
+| add `method: plugin` (and `pluginConfiguration.name`) to a ScheduledBackup of a plugin-only CNPG Cluster | never | always: backups start going to the plugin's ObjectStore |
+"""
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional, Union
+
+from .model import Document, KeyPath, Map, Seq, iter_nodes
+
+OLD_IPS = "io.cilium/lb-ipam-ips"
+NEW_IPS = "lbipam.cilium.io/ips"
+BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
+YES_NO = {"yes": "Yes", "y": "Yes", "true": "Yes", "on": "Yes",
+          "no": "No", "n": "No", "false": "No", "off": "No"}
+
+
+@dataclass(frozen=True)
+class Replace:
+    line: int  # 1-based
+    column: int  # 1-based start of ``old``
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class InsertLines:
+    before: int  # 1-based line the new lines go in front of
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeleteLine:
+    line: int
+
+
+TextEdit = Union[Replace, InsertLines, DeleteLine]
+# The intended data change, checked against a ruamel re-parse: (document index, path, action, arg).
+DataChange = tuple[int, KeyPath, str, Any]
+
+
+@dataclass(frozen=True)
+class Fix:
+    path: str
+    line: int
+    fixer: str
+    description: str
+    safe: bool
+    edits: tuple[TextEdit, ...]
+    changes: tuple[DataChange, ...]
+
+
+@dataclass
+class FixReport:
+    applied: list[Fix] = field(default_factory=list)
+    unsafe_skipped: list[Fix] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    diffs: list[str] = field(default_factory=list)
+    new_texts: dict[str, str] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- text helpers
+
+def _token_at(line: str, column: int) -> str:
+    """The scalar or key token starting at ``column`` (1-based): quoted, or plain up to ': ', ' #', ',' or end."""
+    rest = line[column - 1:]
+    if rest[:1] in ("'", '"'):
+        quote = rest[0]
+        end = rest.find(quote, 1)
+        while quote == '"' and end > 0 and rest[end - 1] == "\\":
+            end = rest.find(quote, end + 1)
+        return rest[: end + 1] if end > 0 else ""
+    stops = [i for i in (rest.find(": "), rest.find(" #"), rest.find(","), rest.find("}"), rest.find("]"))
+             if i >= 0]
+    token = rest[: min(stops)] if stops else rest
+    return token.rstrip(":").rstrip()
+
+
+def _unquote(token: str) -> str:
+    return token[1:-1] if len(token) >= 2 and token[0] == token[-1] and token[0] in "'\"" else token
+
+
+# ---------------------------------------------------------------- fixers
+
+def _annotation_maps(doc: Document) -> Iterable[tuple[KeyPath, Map]]:
+    """Every mapping held under a key named like ``annotations`` (metadata, Helm values, ...)."""
+    for path, node, _parent in iter_nodes(doc.data):
+        if isinstance(node, Map) and path and isinstance(path[-1], str) and path[-1].lower().endswith("annotations"):
+            yield path, node
+
+
+def _old_cilium(index: Any) -> bool:
+    """True when the repo's pools look like Cilium < 1.15 (``cidrs`` only, no ``blocks``)."""
+    pools = index.all_of_kind("CiliumLoadBalancerIPPool")
+    has_blocks = any(isinstance(p.get("spec", "blocks"), list) for p in pools)
+    has_cidrs = any(isinstance(p.get("spec", "cidrs"), list) for p in pools)
+    return has_cidrs and not has_blocks
+
+
+def fix_lb_annotation(doc: Document, source: Any, index: Any) -> list[Fix]:
+    out: list[Fix] = []
+    old_cilium = None
+    for path, node in _annotation_maps(doc):
+        if OLD_IPS not in node:
+            continue
+        kpos, vpos = node.key_pos(OLD_IPS), node.value_pos(OLD_IPS)
+        line = source.line_text(kpos.line)
+        token = _token_at(line, kpos.column)
+        if _unquote(token) != OLD_IPS:
+            continue
+        if NEW_IPS not in node:
+            if old_cilium is None:
+                old_cilium = _old_cilium(index)
+            new_token = token.replace(OLD_IPS, NEW_IPS)
+            out.append(Fix(doc.path, kpos.line, "lb-annotation-rename",
+                           f"rename the deprecated {OLD_IPS} annotation to {NEW_IPS}", not old_cilium,
+                           (Replace(kpos.line, kpos.column, token, new_token),),
+                           ((doc.index, path, "rename", (OLD_IPS, NEW_IPS)),)))
+            continue
+        # Both spellings: Cilium reads the new key first, so the old one is dead weight.
+        old_value, new_value = node.get(OLD_IPS), node.get(NEW_IPS)
+        if isinstance(old_value, (Map, Seq)) or vpos.line != kpos.line or not _single_line_entry(source, kpos):
+            continue
+        same = _ips(old_value) == _ips(new_value)
+        description = (f"drop {OLD_IPS}: {NEW_IPS} is set to the same addresses" if same else
+                       f"drop {OLD_IPS}: Cilium reads {NEW_IPS} first, so its different value is ignored")
+        out.append(Fix(doc.path, kpos.line, "lb-annotation-rename", description, same,
+                       (DeleteLine(kpos.line),), ((doc.index, path, "delete", OLD_IPS),)))
+    return out
+
+
+def _ips(value: Any) -> frozenset[str]:
+    return frozenset(part.strip() for part in str(value).split(",") if part.strip())
+
+
+def _single_line_entry(source: Any, kpos: Any) -> bool:
+    """The key's line holds the whole entry: the next line is not indented deeper (no continuation)."""
+    line = source.line_text(kpos.line)
+    if line[: kpos.column - 1].strip():  # a flow mapping or a '- key:' item: not a line of its own
+        return False
+    following = source.line_text(kpos.line + 1)
+    if not following.strip():
+        return True
+    return len(following) - len(following.lstrip(" ")) <= kpos.column - 1
+
+
+def fix_allow_first_last(doc: Document, source: Any, index: Any) -> list[Fix]:
+    if doc.kind != "CiliumLoadBalancerIPPool":
+        return []
+    spec = doc.get("spec")
+    if not isinstance(spec, Map) or "allowFirstLastIPs" not in spec:
+        return []
+    vpos = spec.value_pos("allowFirstLastIPs")
+    token = _token_at(source.line_text(vpos.line), vpos.column)
+    if not token:
+        return []
+    quoted = token[0] in "'\""
+    text = _unquote(token)
+    if text in ("Yes", "No"):
+        if quoted:
+            return []
+        return [Fix(doc.path, vpos.line, "lb-pool-allow-first-last-quote",
+                    f'quote allowFirstLastIPs: {text} -> "{text}" (Kubernetes reads a plain {text} as a boolean)',
+                    True, (Replace(vpos.line, vpos.column, token, f'"{text}"'),),
+                    ((doc.index, ("spec",), "set", ("allowFirstLastIPs", text)),))]
+    wanted = YES_NO.get(text.lower())
+    if wanted is None:
+        return []
+    return [Fix(doc.path, vpos.line, "lb-pool-allow-first-last-quote",
+                f'allowFirstLastIPs: {token} -> "{wanted}" (the field is the string enum "Yes"/"No")',
+                False, (Replace(vpos.line, vpos.column, token, f'"{wanted}"'),),
+                ((doc.index, ("spec",), "set", ("allowFirstLastIPs", wanted)),))]
+
+
+def _plugin_only(cluster: Document) -> bool:
+    plugins = cluster.get("spec", "plugins")
+    uses_plugin = isinstance(plugins, list) and any(
+        isinstance(p, dict) and p.get("name") == BARMAN_PLUGIN and p.get("enabled", True) is not False
+        for p in plugins)
+    return uses_plugin and cluster.get("spec", "backup", "barmanObjectStore") is None
+
+
+def _namespaces(doc: Document, index: Any) -> set[Optional[str]]:
+    applied = {a.namespace for a in index.applications(doc)}
+    return applied or {doc.namespace}
+
+
+def fix_scheduled_backup_method(doc: Document, source: Any, index: Any) -> list[Fix]:
+    if doc.kind != "ScheduledBackup" or doc.group != "postgresql.cnpg.io":
+        return []
+    spec = doc.get("spec")
+    cluster_name = doc.get("spec", "cluster", "name")
+    if not isinstance(spec, Map) or "method" in spec or not isinstance(cluster_name, str) or not spec:
+        return []
+    config = spec.get("pluginConfiguration")
+    if config is not None and not (isinstance(config, Map) and config.get("name") == BARMAN_PLUGIN):
+        return []  # another plugin, or a broken value: not a mechanical fix
+    namespaces = _namespaces(doc, index)
+    clusters = [c for c in index.all_of_kind("Cluster", group="postgresql.cnpg.io") if c.name == cluster_name
+                and (None in namespaces or _namespaces(c, index) & namespaces or None in _namespaces(c, index))]
+    if not clusters or not all(_plugin_only(c) for c in clusters):
+        return []
+    first_key = next(iter(spec))
+    kpos = spec.key_pos(first_key)
+    line = source.line_text(kpos.line)
+    if line[: kpos.column - 1].strip() or kpos.line <= doc.pos("spec").line:
+        return []  # a flow-style spec: leave it to a human
+    indent = " " * (kpos.column - 1)
+    lines = [f"{indent}method: plugin"]
+    changes: list[DataChange] = [(doc.index, ("spec",), "set", ("method", "plugin"))]
+    if config is None:
+        lines += [f"{indent}pluginConfiguration:", f"{indent}  name: {BARMAN_PLUGIN}"]
+        changes.append((doc.index, ("spec",), "set", ("pluginConfiguration", {"name": BARMAN_PLUGIN})))
+    # Right below ``spec:``, so a comment above the first field stays with that field.
+    return [Fix(doc.path, kpos.line, "cnpg-scheduled-backup-method",
+                f"add method: plugin to ScheduledBackup {doc.name}: Cluster {cluster_name} backs up only "
+                "through the barman-cloud plugin, and the default method is the in-tree barmanObjectStore",
+                False, (InsertLines(doc.pos("spec").line + 1, tuple(lines)),), tuple(changes))]
+
+
+FIXERS: dict[str, tuple[str, Callable[[Document, Any, Any], list[Fix]]]] = {
+    # fixer id -> (rule family whose selection turns it on, function)
+    "lb-annotation-rename": ("lb", fix_lb_annotation),
+    "lb-pool-allow-first-last-quote": ("lb", fix_allow_first_last),
+    "cnpg-scheduled-backup-method": ("cnpg", fix_scheduled_backup_method),
+}
+
+
+# ---------------------------------------------------------------- applying
+
+def apply_edits(text: str, edits: Iterable[TextEdit]) -> str:
+    """Apply edits bottom-up so earlier positions stay valid; raise ValueError when text moved."""
+    lines = text.split("\n")
+
+    def order(edit: TextEdit) -> tuple[int, int]:
+        if isinstance(edit, Replace):
+            return (edit.line, edit.column)
+        return (edit.before if isinstance(edit, InsertLines) else edit.line, 0)
+
+    for edit in sorted(edits, key=order, reverse=True):
+        if isinstance(edit, Replace):
+            current = lines[edit.line - 1]
+            start = edit.column - 1
+            if current[start:start + len(edit.old)] != edit.old:
+                raise ValueError(f"line {edit.line} changed since it was read")
+            lines[edit.line - 1] = current[:start] + edit.new + current[start + len(edit.old):]
+        elif isinstance(edit, InsertLines):
+            eol = "\r" if lines[edit.before - 1].endswith("\r") else ""
+            lines[edit.before - 1:edit.before - 1] = [line + eol for line in edit.lines]
+        else:
+            del lines[edit.line - 1]
+    return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _load_all(text: str) -> list[Any]:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    return [_plain(d) for d in yaml.load_all(text)]
+
+
+def _expected(before: list[Any], changes: Iterable[DataChange]) -> list[Any]:
+    import copy
+
+    docs = copy.deepcopy(before)
+    for index, path, action, arg in changes:
+        node = docs[index]
+        for step in path:
+            node = node[step]
+        if action == "rename":
+            old, new = arg
+            node[new] = node.pop(old)
+        elif action == "delete":
+            del node[arg]
+        elif action == "set":
+            key, value = arg
+            node[key] = value
+    return docs
+
+
+def plan(text: str, fixes: list[Fix]) -> str:
+    """The fixed text, verified with a ruamel round-trip parse; ValueError when it does not check out."""
+    new_text = apply_edits(text, [e for f in fixes for e in f.edits])
+    try:
+        before = _load_all(text)
+        after = _load_all(new_text)
+        expected = _expected(before, [c for f in fixes for c in f.changes])
+    except Exception as exc:  # noqa: BLE001 - ruamel raises many types; any of them means "don't touch"
+        raise ValueError(f"ruamel.yaml cannot verify the edit ({type(exc).__name__})") from None
+    if after != expected:
+        raise ValueError("the edited file would not parse to the intended data")
+    return new_text
+
+
+def collect(result: Any, families: Iterable[str], selected: Optional[set[str]]) -> dict[str, list[Fix]]:
+    wanted = set(families)
+    by_path: dict[str, list[Fix]] = {}
+    for source in result.index.files:
+        if selected is not None and not any(_shown_path(source.path, s) for s in selected):
+            continue
+        for doc in source.documents:
+            for fixer_id, (family, fixer) in FIXERS.items():
+                if family not in wanted:
+                    continue
+                for fix in fixer(doc, source, result.index):
+                    by_path.setdefault(fix.path, []).append(fix)
+    return by_path
+
+
+def _shown_path(path: str, selected: str) -> bool:
+    return path == selected or path.startswith(selected.rstrip("/") + "/")
+
+
+def fix_repo(result: Any, families: Iterable[str], selected: Optional[set[str]], unsafe: bool) -> FixReport:
+    report = FixReport()
+    root = Path(result.root)
+    for path, fixes in sorted(collect(result, families, selected).items()):
+        chosen = [f for f in fixes if f.safe or unsafe]
+        report.unsafe_skipped += [f for f in fixes if not (f.safe or unsafe)]
+        if not chosen:
+            continue
+        source = result.index.file(path)
+        try:
+            with open(root / path, encoding="utf-8", newline="") as handle:  # keep CRLF as it is
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            report.refused.append((path, f"cannot read it ({exc})"))
+            continue
+        if source is not None and source.text and text.replace("\r\n", "\n") != source.text.replace("\r\n", "\n"):
+            report.refused.append((path, "it changed while homeops-lint was running"))
+            continue
+        try:
+            new_text = plan(text, chosen)
+        except ValueError as exc:
+            report.refused.append((path, str(exc)))
+            continue
+        report.applied += chosen
+        report.new_texts[path] = new_text
+        report.diffs.append("".join(difflib.unified_diff(
+            text.splitlines(keepends=True), new_text.splitlines(keepends=True),
+            fromfile=f"a/{path}", tofile=f"b/{path}")))
+    return report
+
+
+def _families(result: Any, options: Any) -> set[str]:
+    from .engine import enabled_rules
+
+    enabled = enabled_rules(result.catalog, result.policy, options.select, options.ignore)
+    families = {rule_id.split("-", 1)[0] for rule_id in enabled}
+    # A family whose rules have not been written yet is on unless the user deselected it.
+    known = {r.family for r in result.catalog.rules.values()}
+    ignored = set(options.ignore)
+    for family in ("lb", "cnpg"):
+        if family not in known and not options.select and not ({family, family + "-"} & ignored):
+            families.add(family)
+    return families
+
+
+def run_fixes(options: Any, write: bool, unsafe: bool) -> int:
+    """Collect and apply (or with ``write=False`` print) the fixes; returns the CLI exit code part.
+
+    With ``--diff`` the exit code is 1 when there is something to fix, as ruff does.
+    """
+    from .engine import _selected_paths, run
+    from .fsutil import atomic_write
+
+    result = run(options)
+    selected = options.show_only if options.show_only is not None else _selected_paths(Path(result.root), options.paths)
+    report = fix_repo(result, _families(result, options), selected, unsafe)
+    root = Path(result.root)
+    if write:
+        for path, text in sorted(report.new_texts.items()):
+            atomic_write(str(root / path), text)
+        for fix in report.applied:
+            sys.stderr.write(f"homeops-lint: fixed {fix.path}:{fix.line}: {fix.description}\n")
+    else:
+        sys.stdout.write("".join(report.diffs))
+    for path, why in report.refused:
+        sys.stderr.write(f"homeops-lint: left {path} alone: {why}\n")
+    if report.unsafe_skipped:
+        count = len(report.unsafe_skipped)
+        sys.stderr.write(f"homeops-lint: {count} more fix{'es' if count != 1 else ''} available with "
+                         f"--unsafe-fixes ({', '.join(sorted({f.fixer for f in report.unsafe_skipped}))})\n")
+    return 1 if report.applied and not write else 0

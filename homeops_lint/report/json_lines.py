@@ -1,0 +1,18 @@
+"""``--format json-lines``: one finding object per line (the ``json`` format's finding objects).
+
+Streams well into ``jq -c`` and log shippers. The lines hold findings only; ``--statistics`` goes to
+stderr so every line keeps one shape.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .common import ReportOptions, finding_dict
+
+EMBEDS_STATISTICS = False
+
+
+def render(result: Any, options: ReportOptions) -> str:
+    return "".join(json.dumps(finding_dict(f), sort_keys=True, ensure_ascii=False) + "\n"
+                   for f in result.findings)
