@@ -115,3 +115,64 @@ def parse_range(text: str) -> tuple[IPRange, Optional[ParsedCIDR]]:
 
 def describe_ranges(ranges: list[IPRange]) -> str:
     return ", ".join(str(r) for r in ranges)
+
+
+# --- helpers for the network rules (lb-, bgp-, cidr-) ----------------------------------------
+
+def address_of(version: int, value: int) -> IPAddress:
+    """The address with integer ``value`` in family ``version``."""
+    return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)
+
+
+def intersection(a: IPRange, b: IPRange) -> Optional[IPRange]:
+    """The addresses two ranges share, or None when they are disjoint (or of different families)."""
+    if not a.overlaps(b):
+        return None
+    return IPRange(a.version, max(a.first, b.first), min(a.last, b.last))
+
+
+def network_overlaps(a: IPNetwork, b: IPNetwork) -> bool:
+    """True when two networks of the same family share an address (one then contains the other)."""
+    return a.version == b.version and a.overlaps(b)  # type: ignore[arg-type]
+
+
+def network_covers(outer: IPNetwork, inner: IPNetwork) -> bool:
+    """True when every address of ``inner`` is in ``outer``."""
+    return outer.version == inner.version and inner.subnet_of(outer)  # type: ignore[arg-type]
+
+
+def host_bits(network: IPNetwork) -> int:
+    """How many host bits a (masked) network has: 32 - prefix for IPv4, 128 - prefix for IPv6."""
+    return network.max_prefixlen - network.prefixlen
+
+
+def subnet_count(network: IPNetwork, mask: int) -> int:
+    """How many /``mask`` subnets fit in ``network`` (0 when the mask is shorter than the prefix)."""
+    if mask < network.prefixlen or mask > network.max_prefixlen:
+        return 0
+    return 1 << (mask - network.prefixlen)
+
+
+def first_last(network: IPNetwork) -> tuple[IPAddress, IPAddress]:
+    """The first (network) and last (broadcast / all-ones) address of a block."""
+    return network.network_address, network.broadcast_address
+
+
+def parse_pool_range(text: str) -> tuple[IPRange, Optional[ParsedCIDR]]:
+    """A MetalLB ``addresses`` entry: a CIDR or ``start-stop`` (spaces around the dash allowed)."""
+    return parse_range(str(text).replace(" ", ""))
+
+
+def split_addresses(text: str) -> list[str]:
+    """A comma-separated address list as Cilium and MetalLB read it: trimmed, empties dropped."""
+    return [part.strip() for part in str(text).split(",") if part.strip()]
+
+
+def family_name(version: int) -> str:
+    return "IPv4" if version == 4 else "IPv6"
+
+
+def range_text(address_range: IPRange) -> str:
+    """A range as a CIDR when it is exactly one, else ``start-stop``."""
+    networks = list(ipaddress.summarize_address_range(address_range.start, address_range.stop))  # type: ignore[type-var]
+    return str(networks[0]) if len(networks) == 1 and address_range.size > 1 else str(address_range)

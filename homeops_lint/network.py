@@ -1,0 +1,727 @@
+"""The network facts the lb-, bgp- and cidr- rules judge, read from the shared index.
+
+* LoadBalancer pools (Cilium ``CiliumLoadBalancerIPPool``, MetalLB ``IPAddressPool``) with their
+  blocks, selector, state and the role the policy gives them;
+* every LoadBalancer IP the applied set asks for (domain.md §3), with the exact key that asks,
+  the workload behind it and that workload's role;
+* label selectors evaluated with three outcomes (match, no match, cannot tell), because the
+  labels of a Service a Helm chart or a Gateway generates are only partly known;
+* the Cilium version the repository deploys, when it says so.
+
+Nothing here reports: the check modules decide what is wrong.
+"""
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from .flux import Applied, Substitutions, VAR_RE
+from .ipmath import IPAddress, IPRange, ParsedCIDR, RangeError, parse_address, parse_cidr, parse_pool_range, \
+    split_addresses
+from .model import Document, KeyPath, Pos, resource_id
+
+# --- annotation keys (domain.md §1.3, §1.7, §3.7) ---------------------------------------------
+LBIPAM_IPS = "lbipam.cilium.io/ips"
+LBIPAM_IPS_LEGACY = "io.cilium/lb-ipam-ips"
+SHARING_KEY = "lbipam.cilium.io/sharing-key"
+SHARING_KEY_LEGACY = "io.cilium/lb-ipam-sharing-key"
+SHARING_CROSS_NS = "lbipam.cilium.io/sharing-cross-namespace"
+SHARING_CROSS_NS_LEGACY = "io.cilium/lb-ipam-sharing-cross-namespace"
+METALLB_IPS = "metallb.io/loadBalancerIPs"
+METALLB_IPS_LEGACY = "metallb.universe.tf/loadBalancerIPs"
+METALLB_POOL = "metallb.io/address-pool"
+METALLB_POOL_LEGACY = "metallb.universe.tf/address-pool"
+METALLB_SHARED = "metallb.io/allow-shared-ip"
+METALLB_SHARED_LEGACY = "metallb.universe.tf/allow-shared-ip"
+DNS_TARGET = "external-dns.alpha.kubernetes.io/target"
+# The request annotations, the keys that replace deprecated ones, and which IPAM reads them.
+REQUEST_ANNOTATIONS = {
+    LBIPAM_IPS: "cilium", LBIPAM_IPS_LEGACY: "cilium", METALLB_IPS: "metallb", METALLB_IPS_LEGACY: "metallb",
+}
+DEPRECATED_ANNOTATIONS = {
+    LBIPAM_IPS_LEGACY: LBIPAM_IPS, SHARING_KEY_LEGACY: SHARING_KEY, SHARING_CROSS_NS_LEGACY: SHARING_CROSS_NS,
+    METALLB_IPS_LEGACY: METALLB_IPS, METALLB_POOL_LEGACY: METALLB_POOL, METALLB_SHARED_LEGACY: METALLB_SHARED,
+}
+SERVICE_NAMESPACE_LABEL = "io.kubernetes.service.namespace"
+SERVICE_NAME_LABEL = "io.kubernetes.service.name"
+CILIUM_LB_CLASSES = ("io.cilium/bgp-control-plane", "io.cilium/l2-announcer")
+
+POOL_KINDS = ("CiliumLoadBalancerIPPool", "IPAddressPool")
+# Charts and workloads that terminate ingress traffic. k8s-gateway is a DNS server, not a gateway.
+_INGRESS_WORDS = ("ingress", "traefik", "envoy", "gateway", "contour", "kong", "haproxy", "istio")
+_NOT_INGRESS = ("k8s-gateway", "k8s_gateway", "k8sgateway", "external-dns")
+
+
+# --- label selectors --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LabelView:
+    """The labels a selector is evaluated against. ``complete``: a missing key is known absent."""
+
+    labels: dict[str, str]
+    complete: bool
+    annotations: dict[str, str] = field(default_factory=dict)  # to explain a label set as an annotation
+
+
+def selector_matches(selector: Any, view: LabelView) -> Optional[bool]:
+    """Evaluate a Kubernetes LabelSelector: True, False, or None when the labels cannot tell.
+
+    An empty selector ``{}`` selects everything; a missing (nil) selector is the caller's business.
+    """
+    if not isinstance(selector, dict):
+        return None
+    outcome: Optional[bool] = True
+    match_labels = selector.get("matchLabels")
+    if isinstance(match_labels, dict):
+        for key, want in match_labels.items():
+            have = view.labels.get(str(key))
+            if have is None:
+                if view.complete:
+                    return False
+                outcome = None
+            elif have != _text(want):
+                return False
+    expressions = selector.get("matchExpressions")
+    if isinstance(expressions, list):
+        for expr in expressions:
+            if not isinstance(expr, dict):
+                continue
+            result = _expression(expr, view)
+            if result is False:
+                return False
+            if result is None:
+                outcome = None
+    return outcome
+
+
+def _expression(expr: dict[str, Any], view: LabelView) -> Optional[bool]:
+    key = str(expr.get("key", ""))
+    op = str(expr.get("operator", ""))
+    values = {_text(v) for v in expr.get("values") or [] if v is not None} if isinstance(expr.get("values"), list) \
+        else set()
+    have = view.labels.get(key)
+    if have is None and not view.complete:
+        return None
+    if op == "In":
+        return have is not None and have in values
+    if op == "NotIn":
+        return have is None or have not in values  # NotIn on an absent key matches
+    if op == "Exists":
+        return have is not None
+    if op == "DoesNotExist":
+        return have is None
+    return None
+
+
+def selector_keys(selector: Any) -> set[str]:
+    keys: set[str] = set()
+    if isinstance(selector, dict):
+        if isinstance(selector.get("matchLabels"), dict):
+            keys.update(str(k) for k in selector["matchLabels"])
+        for expr in selector.get("matchExpressions") or []:
+            if isinstance(expr, dict) and "key" in expr:
+                keys.add(str(expr["key"]))
+    return keys
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+# --- versions ---------------------------------------------------------------------------------
+_VERSION_RE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def parse_version(text: Any) -> Optional[tuple[int, int]]:
+    match = _VERSION_RE.match(str(text).strip()) if text is not None else None
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def cilium_version(index: Any, policy: Any) -> Optional[tuple[int, int]]:
+    """The Cilium minor version: the policy's ``versions.cilium``, else the cilium HelmRelease, else a
+    helmfile release of the cilium chart (bootstrap installs are the norm on Talos)."""
+    versions = policy.architecture.get("versions")
+    if isinstance(versions, dict) and versions.get("cilium") is not None:
+        found = parse_version(versions["cilium"])
+        if found:
+            return found
+    for applied in index.applied_of_kind("HelmRelease"):
+        if chart_name(applied.doc) == "cilium":
+            found = parse_version(applied.doc.get("spec", "chart", "spec", "version"))
+            if found:
+                return found
+            ref = applied.doc.get("spec", "chartRef", "name")
+            for source in index.applied_of_kind("OCIRepository"):
+                if source.doc.name == ref:
+                    found = parse_version(source.doc.get("spec", "ref", "tag"))
+                    if found:
+                        return found
+    for doc in index.documents:
+        for release in _helmfile_releases(doc):
+            if str(release.get("chart", "")).rsplit("/", 1)[-1] == "cilium":
+                found = parse_version(release.get("version"))
+                if found:
+                    return found
+    return None
+
+
+def _helmfile_releases(doc: Document) -> list[dict[str, Any]]:
+    data = doc.data
+    if not isinstance(data, dict) or "apiVersion" in data or not isinstance(data.get("releases"), list):
+        return []
+    return [r for r in data["releases"] if isinstance(r, dict)]
+
+
+def chart_name(doc: Document) -> str:
+    """The chart a HelmRelease installs: ``spec.chart.spec.chart``, else its ``chartRef`` name."""
+    name = doc.get("spec", "chart", "spec", "chart")
+    if not isinstance(name, str):
+        name = doc.get("spec", "chartRef", "name")
+    if not isinstance(name, str):
+        return ""
+    return name.rsplit("/", 1)[-1]
+
+
+# --- pools ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Block:
+    range: IPRange
+    key: KeyPath  # the block's key path in the pool document
+    cidr: Optional[ParsedCIDR]  # set when the block is a CIDR (first/last reservation applies)
+    text: str
+
+
+@dataclass
+class Pool:
+    name: str
+    applied: Applied
+    implementation: str  # cilium | metallb
+    blocks: list[Block]
+    selector: Any  # Cilium serviceSelector (None: every Service)
+    disabled: bool
+    allow_first_last: Optional[str]  # the source text of allowFirstLastIPs, if any
+    role: str = "default"
+    role_source: str = "name"  # policy | name
+
+    @property
+    def doc(self) -> Document:
+        return self.applied.doc
+
+    @property
+    def ranges(self) -> list[IPRange]:
+        return [b.range for b in self.blocks]
+
+    def describe(self) -> str:
+        return ", ".join(b.text if b.cidr else str(b.range) for b in self.blocks)
+
+
+def pool_blocks(doc: Document, applied: Optional[Applied] = None
+                ) -> tuple[list[Block], list[tuple[KeyPath, str]]]:
+    """The parsed blocks of a pool document and the (key, problem) pairs of the ones that don't parse.
+
+    ``${VAR}`` values are substituted from the applying Kustomization; an unknown one skips the block.
+    """
+
+    def text_of(value: Any) -> Optional[str]:
+        if applied is None:
+            return None if "${" in _text(value) else _text(value)
+        return resolve(applied, value)[0]
+
+    blocks: list[Block] = []
+    problems: list[tuple[KeyPath, str]] = []
+    spec = doc.get("spec")
+    if not isinstance(spec, dict):
+        return blocks, problems
+    if doc.kind == "IPAddressPool":
+        entries = spec.get("addresses")
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            entry = text_of(entry) if isinstance(entry, str) else None
+            if entry is None:
+                continue
+            try:
+                address_range, cidr = parse_pool_range(entry)
+            except RangeError as exc:
+                problems.append((("spec", "addresses", i), str(exc)))
+                continue
+            blocks.append(Block(address_range, ("spec", "addresses", i), cidr, entry))
+        return blocks, problems
+    for section in ("blocks", "cidrs"):
+        entries = spec.get(section)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entry, dict):
+                continue
+            key: KeyPath = ("spec", section, i)
+            if "cidr" in entry and entry.get("cidr") is not None:
+                text = text_of(entry["cidr"])
+                if text is None:
+                    continue
+                try:
+                    cidr = parse_cidr(text)
+                except RangeError as exc:
+                    problems.append((key + ("cidr",), str(exc)))
+                    continue
+                blocks.append(Block(cidr.range, key + ("cidr",), cidr, text))
+            elif entry.get("start") is not None:
+                start_text = text_of(entry["start"])
+                stop_text = text_of(entry.get("stop")) if entry.get("stop") is not None else start_text
+                if start_text is None or stop_text is None:
+                    continue
+                start, stop = parse_address(start_text), parse_address(stop_text)
+                if start is None or stop is None:
+                    bad = ("start" if start is None else "stop")
+                    problems.append((key + (bad,), f"'{start_text if start is None else stop_text}' is not an "
+                                                   "IP address"))
+                    continue
+                try:
+                    blocks.append(Block(IPRange.of(start, stop), key, None, f"{start_text}-{stop_text}"))
+                except RangeError as exc:
+                    problems.append((key + ("stop",), str(exc)))
+    return blocks, problems
+
+
+def policy_pools(policy: Any) -> list[tuple[str, str, list[IPRange]]]:
+    """(name, role, ranges) of the policy's declared pools; unparsable ranges are the core's business."""
+    out: list[tuple[str, str, list[IPRange]]] = []
+    pools = policy.architecture.get("pools")
+    if not isinstance(pools, dict):
+        return out
+    for name, pool in pools.items():
+        if not isinstance(pool, dict):
+            continue
+        ranges: list[IPRange] = []
+        for text in pool.get("ranges") or []:
+            try:
+                ranges.append(parse_pool_range(str(text))[0])
+            except RangeError:
+                continue
+        role = pool.get("role") if isinstance(pool.get("role"), str) else "default"
+        out.append((str(name), role, ranges))
+    return out
+
+
+def role_from_name(name: str) -> str:
+    lowered = name.lower()
+    if "reserved" in lowered:
+        return "reserved"
+    if any(w in lowered for w in ("ingress", "gateway")) and not any(w in lowered for w in _NOT_INGRESS):
+        return "ingress"
+    return "default"
+
+
+def manifest_pools(index: Any, policy: Any) -> list[Pool]:
+    declared = policy_pools(policy)
+    by_name = {name: role for name, role, _ in declared}
+    pools: list[Pool] = []
+    seen: set[int] = set()
+    for applied in index.applied_of_kind(*POOL_KINDS):
+        doc = applied.doc
+        if id(doc) in seen:
+            continue
+        if doc.kind == "IPAddressPool" and not doc.group.startswith("metallb.io"):
+            continue
+        if doc.kind == "CiliumLoadBalancerIPPool" and doc.group != "cilium.io":
+            continue
+        seen.add(id(doc))
+        blocks, _ = pool_blocks(doc, applied)
+        spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+        metallb = doc.kind == "IPAddressPool"
+        allow = spec.get("allowFirstLastIPs")
+        pool = Pool(
+            name=doc.name, applied=applied, implementation="metallb" if metallb else "cilium", blocks=blocks,
+            selector=None if metallb else spec.get("serviceSelector"),
+            disabled=spec.get("disabled") is True,
+            allow_first_last=None if allow is None else _text(allow),
+        )
+        if doc.name in by_name:
+            pool.role, pool.role_source = by_name[doc.name], "policy"
+        else:
+            covering = [role for _, role, ranges in declared
+                        if blocks and all(any(r.covers(b.range) for r in ranges) for b in blocks)]
+            if covering:
+                pool.role, pool.role_source = covering[0], "policy"
+            else:
+                pool.role = role_from_name(doc.name)
+        pools.append(pool)
+    return pools
+
+
+# --- LoadBalancer requests ----------------------------------------------------------------------
+@dataclass
+class Workload:
+    """The object behind a request: a Service, or what a HelmRelease / Gateway / EnvoyProxy generates."""
+
+    applied: Applied
+    service_key: KeyPath  # where the service is described inside the document (() for a Service)
+    kind: str  # Service | HelmRelease | Gateway | EnvoyProxy
+    namespace: Optional[str]  # of the generated Service; None when unknown
+    name: Optional[str]  # of the Service; None when unknown
+    labels: LabelView
+    role: str
+    annotations: dict[str, Any]
+    ports: Optional[set[int]]  # None: unknown
+    traffic_policy: Optional[str]  # externalTrafficPolicy; None: unknown
+    pod_selector: Optional[dict[str, str]]
+    lb_class: Optional[str]
+    service_type: Optional[str]
+
+    @property
+    def doc(self) -> Document:
+        return self.applied.doc
+
+    @property
+    def identity(self) -> tuple[int, Optional[str], KeyPath]:
+        return (id(self.applied.doc), self.applied.namespace, self.service_key)
+
+    @property
+    def resource(self) -> str:
+        return resource_id(self.doc.kind, self.applied.namespace, self.doc.name)
+
+    def describe(self) -> str:
+        if self.kind == "Service":
+            return f"Service {self.applied.namespace or 'default'}/{self.doc.name}"
+        where = ".".join(str(p) for p in self.service_key)
+        return f"{self.kind} {self.applied.namespace + '/' if self.applied.namespace else ''}{self.doc.name}" + \
+            (f" ({where})" if where else "")
+
+    def sharing_key(self) -> Optional[str]:
+        for key in (SHARING_KEY, SHARING_KEY_LEGACY, METALLB_SHARED, METALLB_SHARED_LEGACY):
+            if self.annotations.get(key) is not None:
+                return _text(self.annotations[key])
+        return None
+
+    def cross_namespace(self) -> set[str]:
+        for key in (SHARING_CROSS_NS, SHARING_CROSS_NS_LEGACY):
+            if self.annotations.get(key) is not None:
+                return set(split_addresses(_text(self.annotations[key])))
+        return set()
+
+
+@dataclass(frozen=True)
+class Request:
+    """One LoadBalancer IP asked for (``kind`` request) or pointed at (``kind`` target)."""
+
+    address: IPAddress
+    text: str  # the entry as written (after substitution)
+    workload: Workload
+    key: KeyPath  # the key in the document that holds it
+    source: str  # how it is asked for, e.g. "annotation lbipam.cilium.io/ips"
+    ipam: str  # cilium | metallb | any | none (externalIPs, DNS target)
+    kind: str = "request"  # request | target | address (Gateway spec.addresses)
+    via: str = ""  # " (${VAR} from postBuild.substitute at file:line)" when substituted
+
+    @property
+    def doc(self) -> Document:
+        return self.workload.doc
+
+
+@dataclass(frozen=True)
+class BadEntry:
+    """A request entry that is not an IP address (Cilium logs and drops it)."""
+
+    workload: Workload
+    key: KeyPath
+    text: str
+    source: str
+    via: str = ""
+
+
+def resolve(applied: Applied, value: Any) -> tuple[Optional[str], str]:
+    """(substituted text or None when unknown, an explanation naming the variables used)."""
+    if value is None or isinstance(value, (dict, list)):
+        return None, ""
+    text = _text(value)
+    if "${" not in text:
+        return text, ""
+    subst: Substitutions = applied.substitutions
+    resolved = subst.resolve(text)
+    if resolved is None:
+        return None, ""
+    names = [m.group(1) for m in VAR_RE.finditer(text)]
+    parts = []
+    for name in names:
+        where = subst.locations.get(name)
+        if where:
+            parts.append(f"${{{name}}} from postBuild.substitute at {where[0]}:{where[1].line}")
+        else:
+            parts.append(f"${{{name}}} default")
+    return resolved, (" (" + "; ".join(parts) + ")") if parts else ""
+
+
+def _role_for(policy: Any, kind: str, namespace: Optional[str], name: str, guessed: str) -> str:
+    """The policy's ``workload_roles`` override the guess; the last matching entry wins."""
+    entries = policy.architecture.get("workload_roles")
+    role = guessed
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("role"), str):
+            continue
+        if isinstance(entry.get("kind"), str) and entry["kind"] != kind:
+            continue
+        if isinstance(entry.get("namespace"), str) and not fnmatch.fnmatchcase(namespace or "", entry["namespace"]):
+            continue
+        if isinstance(entry.get("name"), str) and not fnmatch.fnmatchcase(name, entry["name"]):
+            continue
+        role = entry["role"]
+    return role
+
+
+def _looks_ingress(*names: str) -> bool:
+    for name in names:
+        lowered = name.lower()
+        if any(w in lowered for w in _NOT_INGRESS):
+            continue
+        if any(w in lowered for w in _INGRESS_WORDS):
+            return True
+    return False
+
+
+def _service_role(doc: Document, labels: dict[str, str]) -> str:
+    gateway_labels = ("gateway.networking.k8s.io/gateway-name", "gateway.envoyproxy.io/owning-gateway-name",
+                      "io.cilium.gateway/owning-gateway")
+    if any(k in labels for k in gateway_labels):
+        return "ingress"
+    names = [labels.get("app.kubernetes.io/name", ""), labels.get("app.kubernetes.io/instance", ""),
+             labels.get("app", ""), doc.name]
+    return "ingress" if _looks_ingress(*names) else "default"
+
+
+def _str_map(value: Any) -> dict[str, Any]:
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _ports(spec: Any) -> Optional[set[int]]:
+    if not isinstance(spec, dict) or not isinstance(spec.get("ports"), list):
+        return None
+    ports = {p.get("port") for p in spec["ports"] if isinstance(p, dict)}
+    return {p for p in ports if isinstance(p, int)}
+
+
+def chain_labels(index: Any, applied: Applied) -> dict[str, str]:
+    """Labels kustomize adds on the way (``commonLabels``, ``labels[].pairs``, Flux ``commonMetadata``)."""
+    out: dict[str, str] = {}
+    ks = applied.kustomization
+    if ks is not None:
+        out.update({str(k): _text(v) for k, v in _str_map(ks.get("spec", "commonMetadata", "labels")).items()})
+    # Only the kustomizations of the last Flux Kustomization's build touch the object.
+    steps: list[str] = []
+    for step in applied.chain:
+        if isinstance(step, str) and " Kustomization " in step:
+            steps = []
+        elif isinstance(step, str) and (step.endswith("/") or step.startswith("./")):
+            steps.append(step)
+    for step in steps:
+        folder = posixpath.normpath(step).rstrip("/")
+        folder = "" if folder == "." else folder
+        for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+            source = index.file(posixpath.join(folder, name) if folder else name)
+            if source is None or not source.documents or not isinstance(source.documents[0].data, dict):
+                continue
+            data = source.documents[0].data
+            out.update({str(k): _text(v) for k, v in _str_map(data.get("commonLabels")).items()})
+            for entry in data.get("labels") or [] if isinstance(data.get("labels"), list) else []:
+                if isinstance(entry, dict):
+                    out.update({str(k): _text(v) for k, v in _str_map(entry.get("pairs")).items()})
+            break
+    return out
+
+
+def _service_workload(index: Any, policy: Any, applied: Applied) -> Workload:
+    doc = applied.doc
+    labels = {**chain_labels(index, applied), **doc.labels()}
+    namespace = applied.namespace or "default"
+    annotations = doc.annotations()
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    selector = spec.get("selector")
+    view = LabelView({**labels, SERVICE_NAMESPACE_LABEL: namespace, SERVICE_NAME_LABEL: doc.name}, True,
+                     {k: _text(v) for k, v in annotations.items()})
+    guessed = _service_role(doc, labels)
+    return Workload(
+        applied, (), "Service", namespace, doc.name, view,
+        _role_for(policy, "Service", namespace, doc.name, guessed), annotations, _ports(spec),
+        _text(spec.get("externalTrafficPolicy") or "Cluster"),
+        {str(k): _text(v) for k, v in selector.items()} if isinstance(selector, dict) else None,
+        spec.get("loadBalancerClass") if isinstance(spec.get("loadBalancerClass"), str) else None,
+        _text(spec.get("type") or "ClusterIP"),
+    )
+
+
+def _generated_workload(policy: Any, applied: Applied, service_key: KeyPath, service: dict[str, Any],
+                        kind: str, namespace: Optional[str], guessed_role: str) -> Workload:
+    """A Service described by Helm values or a Gateway: only some of its labels are known."""
+    doc = applied.doc
+    annotations = _str_map(service.get("annotations"))
+    labels = {str(k): _text(v) for k, v in _str_map(service.get("labels")).items()}
+    if namespace:
+        labels[SERVICE_NAMESPACE_LABEL] = namespace
+    spec = service.get("spec") if isinstance(service.get("spec"), dict) else service
+    etp = spec.get("externalTrafficPolicy")
+    lb_class = spec.get("loadBalancerClass")
+    service_type = spec.get("type")
+    return Workload(
+        applied, service_key, kind, namespace, None,
+        LabelView(labels, False, {k: _text(v) for k, v in annotations.items()}),
+        _role_for(policy, kind, applied.namespace, doc.name, guessed_role), annotations, None,
+        _text(etp) if isinstance(etp, str) else None, None,
+        lb_class if isinstance(lb_class, str) else None,
+        service_type if isinstance(service_type, str) else None,
+    )
+
+
+@dataclass
+class Requests:
+    requests: list[Request] = field(default_factory=list)
+    bad: list[BadEntry] = field(default_factory=list)
+    workloads: list[Workload] = field(default_factory=list)
+    deprecated: list[tuple[Workload, KeyPath, str, str]] = field(default_factory=list)  # (w, key, old, new)
+
+
+def _collect(out: Requests, workload: Workload, base: KeyPath, values: dict[str, Any],
+             annotations_key: KeyPath, lb_ip_key: Optional[KeyPath]) -> None:
+    """Requests from one service description: its loadBalancerIP and its annotations."""
+    applied = workload.applied
+    added = False
+    if lb_ip_key is not None:
+        raw = _get(values, lb_ip_key)
+        if raw is not None and _text(raw).strip():
+            added |= _add_entries(out, workload, base + lb_ip_key, raw, "spec.loadBalancerIP"
+                                  if workload.kind == "Service" else "loadBalancerIP", "any", single=True)
+    annotations = _get(values, annotations_key)
+    if isinstance(annotations, dict):
+        for key, raw in annotations.items():
+            key = str(key)
+            path = base + annotations_key + (key,)
+            if key in DEPRECATED_ANNOTATIONS:
+                out.deprecated.append((workload, path, key, DEPRECATED_ANNOTATIONS[key]))
+            if key in REQUEST_ANNOTATIONS:
+                added |= _add_entries(out, workload, path, raw, f"annotation {key}", REQUEST_ANNOTATIONS[key])
+            elif key == DNS_TARGET:
+                text, via = resolve(applied, raw)
+                for entry in split_addresses(text or ""):
+                    address = parse_address(entry)
+                    if address is not None:
+                        out.requests.append(Request(address, entry, workload, path, f"annotation {key}",
+                                                    "none", "target", via))
+    if added and workload not in out.workloads:
+        out.workloads.append(workload)
+
+
+def _add_entries(out: Requests, workload: Workload, path: KeyPath, raw: Any, source: str, ipam: str,
+                 single: bool = False) -> bool:
+    text, via = resolve(workload.applied, raw)
+    if text is None:
+        return False  # unknown substitution: never an error
+    entries = [text.strip()] if single else split_addresses(text)
+    added = False
+    for entry in entries:
+        address = parse_address(entry)
+        if address is None:
+            out.bad.append(BadEntry(workload, path, entry, source, via))
+            continue
+        out.requests.append(Request(address, entry, workload, path, source, ipam, "request", via))
+        added = True
+    return added
+
+
+def _get(values: Any, path: KeyPath) -> Any:
+    node = values
+    for step in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(step)
+    return node
+
+
+def helm_role(doc: Document) -> str:
+    release = doc.get("spec", "releaseName")
+    names = [chart_name(doc), doc.name, release if isinstance(release, str) else ""]
+    return "ingress" if _looks_ingress(*names) else "default"
+
+
+def _helm_services(values: Any) -> Iterable[tuple[KeyPath, dict[str, Any]]]:
+    """Every mapping in Helm values that describes a Service with an address or LB annotations.
+
+    Covers ingress-nginx ``controller.service`` (+ ``.internal``), Traefik ``service`` (+ ``.spec``
+    and ``additionalServices.*``), k8s-gateway and the generic ``*.service`` shapes, and app-template
+    style ``service.<name>`` maps, by looking for a ``loadBalancerIP`` or an ``annotations`` map that
+    holds a request or DNS-target key.
+    """
+    stack: list[tuple[KeyPath, Any]] = [((), values)]
+    while stack:
+        path, node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        annotations = node.get("annotations")
+        has_ann = isinstance(annotations, dict) and any(
+            str(k) in REQUEST_ANNOTATIONS or str(k) == DNS_TARGET or str(k) in DEPRECATED_ANNOTATIONS
+            for k in annotations)
+        spec = node.get("spec")
+        has_ip = "loadBalancerIP" in node or (isinstance(spec, dict) and "loadBalancerIP" in spec)
+        if (has_ann or has_ip) and path:
+            yield path, node
+        for key in reversed(list(node.keys())):
+            if key in ("annotations", "podAnnotations", "labels", "podLabels"):
+                continue
+            stack.append((path + (key,), node[key]))
+
+
+def collect_requests(index: Any, policy: Any) -> Requests:
+    out = Requests()
+    for applied in index.applied_of_kind("Service"):
+        if applied.doc.group:
+            continue  # e.g. serving.knative.dev Service
+        workload = _service_workload(index, policy, applied)
+        _collect(out, workload, (), applied.doc.data, ("metadata", "annotations"), ("spec", "loadBalancerIP"))
+    for applied in index.applied_of_kind("HelmRelease"):
+        doc = applied.doc
+        values = doc.get("spec", "values")
+        if not isinstance(values, dict) or chart_name(doc) == "cilium":
+            continue  # cilium's k8sServiceHost is an API endpoint, not a LoadBalancer IP (§3.9)
+        target_ns = doc.get("spec", "targetNamespace")
+        namespace = target_ns if isinstance(target_ns, str) else (applied.namespace or "default")
+        guessed = helm_role(doc)
+        for path, service in _helm_services(values):
+            base = ("spec", "values") + path
+            workload = _generated_workload(policy, applied, base, service, "HelmRelease", namespace, guessed)
+            if workload.service_type not in (None, "LoadBalancer"):
+                continue  # the chart renders a ClusterIP/NodePort Service: no LoadBalancer IP
+            lb_key: KeyPath = ("spec", "loadBalancerIP") if isinstance(service.get("spec"), dict) and \
+                "loadBalancerIP" in service["spec"] else ("loadBalancerIP",)
+            _collect(out, workload, base, service, ("annotations",), lb_key)
+    for applied in index.applied_of_kind("Gateway"):
+        doc = applied.doc
+        if not doc.group.startswith("gateway.networking.k8s.io"):
+            continue
+        infra = doc.get("spec", "infrastructure")
+        gateway_class = doc.get("spec", "gatewayClassName")
+        cilium = isinstance(gateway_class, str) and gateway_class == "cilium"
+        namespace = (applied.namespace or "default") if cilium else None
+        service = dict(infra) if isinstance(infra, dict) else {}
+        workload = _generated_workload(policy, applied, ("spec", "infrastructure"), service, "Gateway", namespace,
+                                       "ingress")
+        _collect(out, workload, ("spec", "infrastructure"), service, ("annotations",), None)
+        addresses = doc.get("spec", "addresses")
+        for i, entry in enumerate(addresses if isinstance(addresses, list) else []):
+            if not isinstance(entry, dict) or entry.get("type", "IPAddress") != "IPAddress":
+                continue
+            text, via = resolve(applied, entry.get("value"))
+            address = parse_address(text) if text else None
+            if address is not None:
+                out.requests.append(Request(address, text or "", workload, ("spec", "addresses", i, "value"),
+                                            "Gateway spec.addresses", "cilium" if cilium else "none", "address",
+                                            via))
+                if workload not in out.workloads:
+                    out.workloads.append(workload)
+    for applied in index.applied_of_kind("EnvoyProxy"):
+        service = applied.doc.get("spec", "provider", "kubernetes", "envoyService")
+        if isinstance(service, dict):
+            base: KeyPath = ("spec", "provider", "kubernetes", "envoyService")
+            workload = _generated_workload(policy, applied, base, service, "EnvoyProxy", None, "ingress")
+            _collect(out, workload, base, service, ("annotations",), ("loadBalancerIP",))
+    return out
+
+
+def position(doc: Document, key: KeyPath) -> Pos:
+    return doc.pos(*key)
