@@ -28,6 +28,7 @@ class Options:
     ignore: list[str] = field(default_factory=list)
     extra_exclude: list[str] = field(default_factory=list)  # e.g. the test runner's expectation file
     show_only: Optional[set[str]] = None  # relative paths whose findings are shown (hooks, --changed)
+    rule_dirs: list[str] = field(default_factory=list)  # declarative rule folders/files beyond the policy's
 
 
 @dataclass
@@ -119,6 +120,7 @@ def run(options: Options) -> Result:
     policy = load_policy(root, options.config)
     notes: list[str] = []
     extra_dirs = [root / d for d in policy.data.get("custom_rules", []) if isinstance(d, str)]
+    extra_dirs += [Path(d) for d in options.rule_dirs]
     catalog = load_catalog(extra_dirs)
     enabled = enabled_rules(catalog, policy, options.select, options.ignore)
 
@@ -142,7 +144,9 @@ def run(options: Options) -> Result:
     for module_name in check_modules():
         module = importlib.import_module(f"homeops_lint.checks.{module_name}")
         module_families = getattr(module, "FAMILIES", (module_name,))
-        if not families.intersection(module_families):
+        # A module may serve rules of any family (declarative rules): it says which ones.
+        served = getattr(module, "rules_served", None)
+        if not families.intersection(module_families) and not (served and enabled & served(catalog)):
             continue
         module.check(ctx)
     findings = _dedupe(ctx.findings)

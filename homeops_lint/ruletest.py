@@ -4,6 +4,7 @@ A test case is a folder holding a ``homeops-lint-test.yaml`` beside the manifest
 
     # what linting this folder must report, and nothing else
     select: [lb-]            # optional: compare only these rules / families (default: all rules)
+    rules: [../../rules]     # optional: declarative rule folders or files to load (relative to here)
     expect:
       - {rule: lb-ip-outside-pool, path: apps/web.yaml, line: 9, column: 9}
       - {rule: secret-inline, path: secret.yaml, line: 7, contains: "stringData.password"}
@@ -64,18 +65,19 @@ def load_spec(folder: Path) -> dict[str, Any]:
 
 
 def run_case(folder: Path) -> CaseResult:
-    from .catalog import load_catalog
     from .engine import Options, run
 
     result = CaseResult(folder)
     try:
         spec = load_spec(folder)
-        lint = run(Options(paths=[str(folder)], root=str(folder), extra_exclude=[TEST_FILE]))
+        rule_dirs = [str((folder / str(d)).resolve()) for d in spec.get("rules") or []]
+        lint = run(Options(paths=[str(folder)], root=str(folder), extra_exclude=[TEST_FILE],
+                           rule_dirs=rule_dirs))
     except Exception as exc:  # a broken case is a failed case, not a crashed runner
         result.error = f"{type(exc).__name__}: {exc}"
         return result
     select = spec.get("select") or []
-    compared = load_catalog().matching(select) if select else None
+    compared = lint.catalog.matching(select) if select else None  # includes the case's own rules
     findings = [f for f in lint.findings if compared is None or f.rule in compared]
     expected = [dict(e) for e in spec.get("expect") or []]
     remaining = list(findings)
