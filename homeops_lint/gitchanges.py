@@ -169,7 +169,7 @@ def _place(source: Path, target: Path) -> None:
 
 def build_snapshot(root: Path, present: Iterable[str], old: dict[str, Optional[bytes]], into: Path) -> None:
     """Recreate the repo as it was before the change in ``into``: present files, changed ones reverted."""
-    for rel in present:
+    for rel in sorted(set(present)):
         if rel in old:
             continue
         source = root / rel
