@@ -84,7 +84,10 @@ class Collector:
     def add(self, app: Optional[Applied], issue: Issue) -> None:
         if not self.ctx.enabled(issue.rule):
             return
-        self.groups.setdefault((issue.rule, id(issue.doc), issue.key, issue.code), []).append((app, issue))
+        # Keyed by position, not key path: parameters shared through a YAML alias are one defect.
+        pos = issue.doc.pos(*issue.key, value=issue.value)
+        code = issue.code.split(":", 1)[0] if ":" in issue.code else issue.code
+        self.groups.setdefault((issue.rule, id(issue.doc), pos.line, pos.column, code), []).append((app, issue))
 
     def flush(self) -> None:
         for entries in self.groups.values():
@@ -97,7 +100,9 @@ class Collector:
                 message += _shared_note(affected, including)
             namespaces = {_namespace(app) for app, _ in entries if app is not None}
             namespace = next(iter(namespaces)) if len(namespaces) == 1 else None
-            resource = resource_id(first.doc.kind, namespace, first.doc.name)
+            names = {_resolve(app, first.doc.name) for app, _ in entries if app is not None}
+            name = next(iter(names)) if len(names) == 1 and None not in names else first.doc.name
+            resource = resource_id(first.doc.kind, namespace, name or first.doc.name)
             self.ctx.report(first.rule, first.doc, first.key, message, value=first.value,
                             resource=resource, mask=tuple(m for _, i in entries for m in i.mask))
 
@@ -148,6 +153,10 @@ def _shown(raw: Any, resolved: Optional[str]) -> str:
     return f"'{resolved if resolved is not None else raw}'"
 
 
+def _a(word: str) -> str:
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
 def _in_ns(ns: Optional[str]) -> str:
     return f"namespace '{ns}'" if ns else "its namespace"
 
@@ -189,12 +198,12 @@ def _not_found_hint(ctx: Context, views: list[View], kind: str, group: str, name
     """Why a same-named object does not count: other namespace, unapplied file, or a near miss."""
     elsewhere = sorted({v.ns for v in views if v.name == name and v.ns and v.ns != ns})
     if elsewhere:
-        return (f"; a {kind} '{name}' exists only in namespace {', '.join(elsewhere)}, and it is looked up "
+        return (f"; {_a(kind)} '{name}' exists only in namespace {', '.join(elsewhere)}, and it is looked up "
                 f"in the same namespace only")
     unapplied = [d for d in ctx.index.all_of_kind(kind, group=group)
                  if d.name == name and not ctx.index.is_applied(d)]
     if unapplied:
-        return (f"; {unapplied[0].path} defines a {kind} '{name}', but no Flux Kustomization applies "
+        return (f"; {unapplied[0].path} defines {_a(kind)} '{name}', but no Flux Kustomization applies "
                 "that file")
     local = sorted({v.name for v in views if v.name and _same_ns(v.ns, ns)})
     close = difflib.get_close_matches(name, local, n=1, cutoff=0.6)
@@ -700,7 +709,8 @@ def _check_method(out: Collector, backup: View, spec: dict, stores: list[View], 
         out.add(backup.app, Issue(
             "cnpg-scheduled-backup-method", doc, ("spec",), "no-method",
             f"the {doc.kind} has no method: the default is barmanObjectStore, the in-tree path, which a "
-            f"plugin-only Cluster does not have, so the backups fail; {fix}"))
+            f"plugin-only Cluster does not have, so {'every backup fails' if doc.kind == 'ScheduledBackup' else 'the backup fails'}; "
+            f"{fix}"))
         return
     if method != "plugin":
         out.add(backup.app, Issue(
@@ -764,7 +774,8 @@ def _check_schedule(ctx: Context, out: Collector, backup: View, raw: Any) -> Non
     if not cron.ever_runs(schedule):
         out.add(backup.app, Issue(
             "cnpg-schedule-invalid", doc, key, "never",
-            f"schedule {shown} never runs: no date matches it (fields: {six})", value=True))
+            f"schedule {shown} never runs: no date matches its day-of-month and month fields (the fields are "
+            "seconds minutes hours day-of-month month day-of-week)", value=True))
         return
     limit = ctx.options("cnpg-schedule-invalid").get("max_backups_per_day", 24)
     per_day = cron.runs_per_day(schedule)
