@@ -201,8 +201,11 @@ def crd_to_json_schema(node: Any, root: bool = False) -> Any:
     if node.get("x-kubernetes-int-or-string"):
         out.pop("type", None)
         out.setdefault("anyOf", [{"type": "integer"}, {"type": "string"}])
-    if node.get("nullable") and isinstance(out.get("type"), str):
-        out["type"] = [out["type"], "null"]
+    if node.get("nullable"):
+        if isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+        if isinstance(out.get("enum"), list) and None not in out["enum"]:
+            out["enum"] = [*out["enum"], None]
     if (node.get("type") == "object" and isinstance(node.get("properties"), dict)
             and "additionalProperties" not in node and not node.get("x-kubernetes-preserve-unknown-fields")):
         out["additionalProperties"] = False
