@@ -1,0 +1,26 @@
+"""secret-: inline secrets, literal credentials, private keys, known tokens, SOPS mandates and
+high-entropy values, judged with Kubernetes context (see rules/catalog/secret.yaml).
+
+Every text file is scanned whatever its extension and whether or not Flux applies it; Markdown and
+other documentation only get the high-confidence detectors. The detection lives in
+``homeops_lint.secrets``; this module only turns its candidates into findings. No message contains
+a value: the value travels in ``mask=`` (reporters hide it on the source line) and as a fingerprint.
+"""
+from __future__ import annotations
+
+from ..context import Context
+
+
+def check(ctx: Context) -> None:
+    from ..secrets.scan import is_doc_path, scan
+
+    def enabled(rule_id: str) -> bool:
+        return ctx.enabled(rule_id)
+
+    candidates, _stats = scan(ctx.index.files, enabled)
+    for found in candidates:
+        if is_doc_path(found.path) and found.rule not in ("secret-private-key", "secret-known-token",
+                                                          "secret-sops-unencrypted"):
+            continue
+        ctx.report(found.rule, found.doc if found.doc is not None else found.path, found.key, found.message,
+                   pos=found.pos, mask=found.masks, fingerprint=found.fingerprint)

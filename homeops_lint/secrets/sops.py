@@ -1,0 +1,154 @@
+"""``.sops.yaml`` creation rules, and which leaves of a document SOPS encrypts.
+
+SOPS picks the first creation rule whose ``path_regex`` matches the file path relative to the
+folder of the ``.sops.yaml`` (a rule without ``path_regex`` matches everything). Which keys it
+encrypts follows the selectors of that rule (or, once encrypted, of the file's own ``sops:``
+block): ``encrypted_regex``, ``unencrypted_regex``, ``encrypted_suffix`` and ``unencrypted_suffix``
+(default ``_unencrypted``) apply to every key on the path to a leaf.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
+
+from ..model import KeyPath, SourceFile
+
+CONFIG_NAMES = (".sops.yaml", ".sops.yml")
+_SELECTOR_KEYS = ("encrypted_regex", "unencrypted_regex", "encrypted_suffix", "unencrypted_suffix")
+
+
+@dataclass(frozen=True)
+class Selectors:
+    encrypted_regex: Optional["re.Pattern[str]"] = None
+    unencrypted_regex: Optional["re.Pattern[str]"] = None
+    encrypted_suffix: str = ""
+    unencrypted_suffix: str = "_unencrypted"
+
+    def encrypts(self, path: KeyPath) -> bool:
+        """Whether SOPS encrypts the leaf at ``path`` (sequence indexes never match a selector)."""
+        keys = [str(step) for step in path if not isinstance(step, int)]
+        if self.unencrypted_suffix and any(k.endswith(self.unencrypted_suffix) for k in keys):
+            return False
+        if self.encrypted_regex is not None:
+            return any(self.encrypted_regex.search(k) for k in keys)
+        if self.unencrypted_regex is not None:
+            return not any(self.unencrypted_regex.search(k) for k in keys)
+        if self.encrypted_suffix:
+            return any(k.endswith(self.encrypted_suffix) for k in keys)
+        return True
+
+
+@dataclass(frozen=True)
+class CreationRule:
+    config: str  # path of the .sops.yaml
+    index: int
+    path_regex: str
+    selectors: Selectors
+
+    def describe(self) -> str:
+        where = f"path_regex {self.path_regex}" if self.path_regex else "no path_regex"
+        return f"{self.config} creation rule {self.index + 1} ({where})"
+
+
+def _compile(value: Any) -> Optional["re.Pattern[str]"]:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return re.compile(value)
+    except re.error:
+        return None
+
+
+def selectors_from(mapping: Any) -> Selectors:
+    if not isinstance(mapping, dict):
+        return Selectors()
+    suffix = mapping.get("unencrypted_suffix")
+    return Selectors(
+        encrypted_regex=_compile(mapping.get("encrypted_regex")),
+        unencrypted_regex=_compile(mapping.get("unencrypted_regex")),
+        encrypted_suffix=mapping.get("encrypted_suffix") if isinstance(mapping.get("encrypted_suffix"), str) else "",
+        unencrypted_suffix=suffix if isinstance(suffix, str) else "_unencrypted",
+    )
+
+
+def creation_rules(files: list[SourceFile]) -> dict[str, list[CreationRule]]:
+    """Folder ('' for the root) -> the creation rules of the .sops.yaml in it."""
+    out: dict[str, list[CreationRule]] = {}
+    for source in files:
+        name = source.path.rsplit("/", 1)[-1]
+        if name not in CONFIG_NAMES or not source.documents:
+            continue
+        data = source.documents[0].data
+        rules = data.get("creation_rules") if isinstance(data, dict) else None
+        if not isinstance(rules, list):
+            continue
+        folder = source.path.rsplit("/", 1)[0] if "/" in source.path else ""
+        parsed = []
+        for index, rule in enumerate(rules):
+            if not isinstance(rule, dict):
+                continue
+            regex = rule.get("path_regex")
+            parsed.append(CreationRule(source.path, index, regex if isinstance(regex, str) else "",
+                                       selectors_from(rule)))
+        out[folder] = parsed
+    return out
+
+
+def rule_for(path: str, rules: dict[str, list[CreationRule]]) -> Optional[CreationRule]:
+    """The creation rule SOPS would use for ``path`` (nearest .sops.yaml, first match)."""
+    folder = path
+    while True:
+        folder = folder.rsplit("/", 1)[0] if "/" in folder else ""
+        if folder in rules:
+            rel = path[len(folder) + 1:] if folder else path
+            for rule in rules[folder]:
+                if not rule.path_regex:
+                    return rule
+                try:
+                    if re.search(rule.path_regex, rel) or re.search(rule.path_regex, path):
+                        return rule
+                except re.error:
+                    continue
+            return None
+        if not folder:
+            return None
+
+
+def name_promises_encryption(path: str) -> bool:
+    """``secret.sops.yaml``, ``talsecret.sops.yml``, ``.env.sops``: the name says SOPS."""
+    name = path.rsplit("/", 1)[-1]
+    if name in CONFIG_NAMES:
+        return False
+    return ".sops." in name or name.endswith(".sops")
+
+
+def leaves(data: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
+    """Scalar leaves (nulls excluded) below ``data``, skipping the top-level ``sops`` block."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if not path and key == "sops":
+                continue
+            yield from leaves(value, path + (key,))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from leaves(item, path + (index,))
+    elif data is not None:
+        yield path, data
+
+
+def is_encrypted_value(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("ENC[") and value.endswith("]")
+
+
+def text_is_encrypted(text: str) -> bool:
+    """Non-YAML SOPS files (dotenv, JSON, INI, binary): ciphertext and metadata are present."""
+    return "ENC[AES256_GCM," in text and ("sops" in text)
+
+
+def selectors_for(doc_data: Any, rule: Optional[CreationRule]) -> Selectors:
+    """The file's own sops metadata wins (it is what SOPS used); else the creation rule's."""
+    block = doc_data.get("sops") if isinstance(doc_data, dict) else None
+    if isinstance(block, dict) and any(k in block for k in _SELECTOR_KEYS):
+        return selectors_from(block)
+    return rule.selectors if rule is not None else Selectors()

@@ -1,0 +1,215 @@
+"""Judging keys and values: is this key about a credential, and is this value a literal one?
+
+Key names alone mislead both ways (``existingSecret`` is a reference, ``requirepass`` is a
+password), so a key is split into words and the *head* word decides: a secret word must be the
+last word, or be followed only by words that keep its meaning (``passwordValue``). Values are
+judged separately: references, names, paths, hostnames and URLs without credentials are not
+credentials; everything else used as a credential is one, placeholders included.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from enum import Enum
+from functools import lru_cache
+from typing import Optional
+
+
+class KeyClass(Enum):
+    NONE = 0
+    WEAK = 1  # key-ish or auth-ish: only a high-entropy value is worth a warning
+    STRONG = 2  # the value is used as a password, token or secret
+
+
+_WORD_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+# Head words that make a key a credential.
+_STRONG = {
+    "password", "passwd", "pwd", "pass", "pw", "passphrase", "secret", "secrets", "token", "tokens",
+    "apikey", "apitoken", "credential", "credentials", "creds", "psk", "requirepass", "masterauth",
+    "htpasswd", "privatekey", "clientsecret", "secretkey", "authkey",
+}
+# Head words a long compound can end with (``adminpassword``, ``clientsecret``).
+_STRONG_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "apikey")
+# ``<qualifier> key``: these qualifiers make ``key`` a credential.
+_STRONG_KEY_QUALIFIERS = {"api", "auth", "private", "secret", "encryption", "client", "pre", "shared",
+                          "signing", "master", "app", "service", "account", "access", "license", "session",
+                          "bootstrap", "join", "cluster", "hmac", "jwt", "webhook", "admin"}
+_WEAK = {"key", "keys", "auth", "salt", "seed", "hmac", "cookie", "bearer", "signature", "hash", "cipher",
+         "dsn", "license"}
+# Words allowed after the head word without changing what the value is.
+_KEEP_SUFFIX = {"value", "data", "b64", "base64", "plain", "plaintext", "raw", "string", "str", "literal"}
+# Words anywhere before the head word that make the key a reference or metadata.
+_NEGATIVE_PREFIX = {"existing", "checksum", "hash", "digest", "sha", "sha256", "md5", "from", "ref",
+                    "use", "generate", "random", "rotate", "show", "hide", "mask", "reset", "require",
+                    "min", "max", "allow", "enable", "disable", "no", "skip", "insecure", "forgot", "lost",
+                    "expire", "expired", "validate", "verify", "check"}
+
+
+def key_words(key: str) -> list[str]:
+    """``POSTGRES_PASSWORD`` -> [postgres, password]; ``apiKey`` -> [api, key]."""
+    return [w.lower() for w in _WORD_RE.findall(key)]
+
+
+@lru_cache(maxsize=4096)
+def classify_key(key: str) -> KeyClass:
+    """How much a key says about its value being a credential."""
+    if not isinstance(key, str) or not key or len(key) > 120:
+        return KeyClass.NONE
+    stem = key.rsplit("/", 1)[-1]  # annotation-style keys: judge the name part
+    if "." in stem and re.search(r"\.(txt|key|pem|conf|cfg|env|ini|json|yaml|yml|toml)$", stem, re.I):
+        stem = stem.rsplit(".", 1)[0]  # a file named password.txt holds a password
+    words = key_words(stem)
+    if not words:
+        return KeyClass.NONE
+    if any(w in _NEGATIVE_PREFIX for w in key_words(key)[:-1]):
+        return KeyClass.NONE
+    head = len(words) - 1
+    while head > 0 and words[head] in _KEEP_SUFFIX:
+        head -= 1
+    word = words[head]
+    before = words[head - 1] if head > 0 else ""
+    if word == "key" and before in _STRONG_KEY_QUALIFIERS:
+        return KeyClass.STRONG
+    if word in _STRONG or (len(word) > 8 and word.endswith(_STRONG_SUFFIXES)):
+        if word == "pass" and before in ("by", "no"):
+            return KeyClass.NONE
+        return KeyClass.STRONG
+    if word in _WEAK:
+        return KeyClass.WEAK
+    return KeyClass.NONE
+
+
+# --- values -----------------------------------------------------------------------------------
+_REFERENCE_RE = re.compile(
+    r"\$\{[^}]*\}|\{\{.*?\}\}|\$\([A-Za-z_][A-Za-z0-9_]*\)|op://|ENC\[AES256_GCM|ref\+[a-z]+://|"
+    r"\$__(?:file|env|vault)\{|%\{[^}]+\}|%\([A-Za-z_]\w*\)s|<%=|\bvault:[\w/]+#|secretref\+|\{\{|\$\{"
+)
+_WHOLE_VAR_RE = re.compile(r"^(?:\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|\$\{?[0-9]\}?)$")
+_URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?P<rest>\S*)$")
+_USERINFO_RE = re.compile(r"^[^/?#@\s]*:(?P<pw>[^/?#@\s]*)@")
+_HOSTNAME_RE = re.compile(r"^(?=[^A-Z]*$)(?=.*[a-z])[a-z0-9*_](?:[a-z0-9-]*[a-z0-9])?"
+                          r"(?:\.[a-z0-9_](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,24}\.?(?::\d{1,5})?$")
+_IP_RE = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?(?:/\d+)?$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*(?:/\d+)?$")
+_PATH_RE = re.compile(r"^(?:/|\./|\.\./|~/|file:|[A-Za-z]:\\)")
+_NAME_SEGMENT_WORDS = {
+    "password", "passwd", "pass", "pwd", "token", "secret", "secrets", "key", "keys", "username", "user",
+    "credential", "credentials", "creds", "cert", "certs", "tls", "auth", "apikey", "api", "hash", "login",
+    "admin", "env", "config", "db", "database", "connection", "oauth", "client", "smtp", "ssh", "jwt",
+}
+_KEBAB_NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)+$")
+_K8S_REF_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?/[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$")
+_ENV_NAME_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
+_NOT_A_VALUE = {
+    "true", "false", "yes", "no", "on", "off", "none", "null", "nil", "~", "-", "disabled", "enabled",
+    "auto", "generate", "generated", "random", "required", "optional", "prompt", "empty", "unset",
+    "default", "ignore", "n/a", "na", "redacted", "hidden", "masked",
+}
+_PLACEHOLDER_RE = re.compile(
+    r"^(?:change[-_ .]?me\w*|changeit|replace[-_ ]?me\w*|todo|fixme|xx+|\*+|\.+|<[^>]*>|\[[^\]]*\]|"
+    r"your[-_ ]?\w*|example\w*|dummy\w*|test\w*|secret\w*|password\d*|passw0rd|p@ssw0rd|admin\d*|root|"
+    r"placeholder\w*|pass\d*|1234\d*|123\d*|abc\d*|qwerty\w*|letmein|foo\w*|bar\w*|insecure\w*|"
+    r"default\w*|sample\w*|demo\w*|guest|user|supersecret\w*|mysecret\w*|mypassword\w*|s3cr3t)$",
+    re.IGNORECASE,
+)
+
+
+def fingerprint(value: str) -> str:
+    """A short, value-free handle for a finding: the first 8 hex digits of SHA-256."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def has_reference(value: str) -> bool:
+    return _REFERENCE_RE.search(value) is not None
+
+
+def is_reference(value: str) -> bool:
+    """The whole value is a reference resolved elsewhere (``${VAR}``, ``{{ .x }}``, ``op://``...)."""
+    text = value.strip()
+    return bool(_WHOLE_VAR_RE.match(text)) or has_reference(text)
+
+
+def url_password(value: str) -> Optional[str]:
+    """The password of ``scheme://user:password@host``, or None (no URL, no password)."""
+    match = _URL_RE.match(value.strip())
+    if not match:
+        return None
+    info = _USERINFO_RE.match(match.group("rest"))
+    return info.group("pw") if info and info.group("pw") else None
+
+
+def is_url(value: str) -> bool:
+    return _URL_RE.match(value.strip()) is not None
+
+
+def is_hostname(value: str) -> bool:
+    text = value.strip()
+    return bool(_HOSTNAME_RE.match(text) or _IP_RE.match(text))
+
+
+def names_something(value: str) -> bool:
+    """The value names a field, a Secret, a file or a variable rather than holding a credential."""
+    text = value.strip()
+    if _K8S_REF_RE.match(text):  # namespace/name of a Secret (ingress-nginx auth-secret and friends)
+        return True
+    if _KEBAB_NAME_RE.match(text):
+        return any(seg in _NAME_SEGMENT_WORDS for seg in re.split(r"[-_.]", text))
+    if _ENV_NAME_RE.match(text):
+        return any(seg.lower() in _NAME_SEGMENT_WORDS for seg in text.split("_"))
+    return False
+
+
+def is_placeholder(value: str) -> bool:
+    return bool(_PLACEHOLDER_RE.match(value.strip()))
+
+
+def literal_credential(value: object) -> bool:
+    """True when ``value``, used where a credential goes, is a literal credential."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if not text or "\n" in text or len(text) > 4096:
+        return False
+    if text.lower() in _NOT_A_VALUE or is_reference(text):
+        return False
+    if text.startswith("ENC[") or _PATH_RE.match(text):
+        return False
+    if is_url(text):
+        pw = url_password(text)
+        return pw is not None and not is_reference(pw)
+    if is_hostname(text) or names_something(text):
+        return False
+    return True
+
+
+# --- entropy ----------------------------------------------------------------------------------
+_HEX_RE = re.compile(r"^[0-9a-fA-F]+$")
+_TOKENISH_RE = re.compile(r"^[A-Za-z0-9+/=_\-.~:!@#$%^&*]+$")
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def shannon_entropy(text: str) -> float:
+    if not text:
+        return 0.0
+    counts: dict[str, int] = {}
+    for char in text:
+        counts[char] = counts.get(char, 0) + 1
+    size = len(text)
+    return -sum(n / size * math.log2(n / size) for n in counts.values())
+
+
+def high_entropy(value: object) -> bool:
+    """A random-looking token: long enough, mixed, and close to its alphabet's entropy."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if len(text) < 16 or len(text) > 1024 or not _TOKENISH_RE.match(text):
+        return False
+    if _UUID_RE.match(text) or is_reference(text) or is_url(text) or is_hostname(text) or _PATH_RE.match(text):
+        return False
+    if not (re.search(r"[0-9]", text) and re.search(r"[A-Za-z]", text)):
+        return False
+    entropy = shannon_entropy(text)
+    if _HEX_RE.match(text):
+        return len(text) >= 20 and entropy >= 3.0
+    return entropy >= 3.7
