@@ -16,7 +16,7 @@ from .model import Severity
 from .resources import data_dir
 
 FAMILIES = ("parse", "policy", "suppression", "lb", "bgp", "cidr", "bootstrap", "flux", "secret",
-            "cnpg", "schema")
+            "cnpg", "schema", "practice")
 RULE_ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$")
 
 
@@ -204,7 +204,7 @@ def _explain_rule_file(schema: Any, plain: Any, data: Any, path: Path) -> None:
     candidates = [e for err in errors for e in [err, *(err.context or ())]]
     error = max(candidates, key=lambda e: len(list(e.absolute_path)))
     where = tuple(error.absolute_path)
-    pos = pos_of(data, where)
+    pos = pos_of(data, where, value=error.validator not in ("required", "additionalProperties"))
     message = error.message.replace("Additional properties are not allowed", "unknown key")
     raise CatalogError(f"{path}:{pos.line}:{pos.column}: invalid rule file at "
                        f"{format_path(where) or '(top level)'}: {message}")
@@ -223,3 +223,20 @@ def _explain_assert(assertion: Any, data: Any, path: Path, where: tuple[Any, ...
         message, inner = exc.message, tuple(exc.absolute_path)
     pos = pos_of(data, where + inner)
     raise CatalogError(f"{path}:{pos.line}:{pos.column}: rule {rule_id}: 'assert' is not a valid JSON Schema: {message}")
+
+
+def catalog_for(path: str = ".") -> Catalog:
+    """The catalog as a lint of ``path`` sees it: built-in rules plus the policy's custom_rules,
+    so that ``homeops-lint rule ID`` documents a user's declarative rule like a built-in one."""
+    from .discover import find_root
+    from .policy import PolicyError, load_policy
+
+    try:
+        root = find_root([path])
+        policy = load_policy(root)
+    except (PolicyError, OSError, ValueError):
+        return load_catalog()
+    except Exception:  # noqa: BLE001 - no root (UsageError): the built-in rules are still documented
+        return load_catalog()
+    dirs = [root / d for d in policy.data.get("custom_rules", []) if isinstance(d, str)]
+    return load_catalog(dirs)

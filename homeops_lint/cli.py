@@ -151,9 +151,9 @@ def cmd_rules(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="homeops-lint rules", description="List every rule.")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     args = parser.parse_args(list(argv))
-    from .catalog import load_catalog
+    from .catalog import catalog_for
 
-    catalog = load_catalog()
+    catalog = catalog_for(".")  # built-in rules and the policy's custom_rules
     if args.format == "json":
         import json
 
@@ -171,9 +171,9 @@ def cmd_rules(argv: Sequence[str]) -> int:
 def cmd_rule(argv: Sequence[str]) -> int:
     if len(argv) != 1 or argv[0].startswith("-"):
         return _die("usage: homeops-lint rule RULE-ID")
-    from .catalog import load_catalog
+    from .catalog import catalog_for
 
-    catalog = load_catalog()
+    catalog = catalog_for(".")  # built-in rules and the policy's custom_rules
     rule = catalog.get(argv[0])
     if rule is None:
         close = sorted(r for r in catalog.rules if argv[0].split("-", 1)[0] in r)[:8]

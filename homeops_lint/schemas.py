@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Union
 
-from .model import Document, KeyPath, format_path
+from .model import Document, KeyPath, format_path, get_path
 from .resources import data_dir
 
 # --- what Kubernetes reads: YAML 1.1 booleans ------------------------------------------------
@@ -479,17 +479,31 @@ def _yaml11_hint(value: Any) -> str:
     return ""
 
 
-def humanize(error: Any, schema: dict[str, Any]) -> list[Issue]:
-    """One jsonschema-rs error as issues with short messages (empty when it must be ignored)."""
+def humanize(error: Any, schema: dict[str, Any], data: Any = None) -> list[Issue]:
+    """One jsonschema-rs error as issues with short messages (empty when it must be ignored).
+
+    ``data`` is the validated instance, needed to name the key of an ``additionalProperties:
+    false`` error that jsonschema-rs reports as a false schema on the parent mapping.
+    """
     kind = type(error.kind).__name__
     path: KeyPath = tuple(error.instance_path)
     value = error.instance
     where = _quote(path)
-    subschema = _schema_at(schema, list(error.schema_path)[:-1]) or {}
+    schema_path = list(error.schema_path)
+    subschema = _schema_at(schema, schema_path[:-1]) or {}
+    unexpected: list[Any] = []
+    if kind == "AdditionalProperties":
+        unexpected = list(error.kind.unexpected)
+    elif kind == "FalseSchema" and schema_path[-1:] == ["additionalProperties"] and isinstance(subschema, dict):
+        parent = get_path(data, path)
+        patterns = [re.compile(p) for p in (subschema.get("patternProperties") or {})]
+        unexpected = [k for k in (parent if isinstance(parent, dict) else {})
+                      if k not in (subschema.get("properties") or {}) and not any(p.search(str(k)) for p in patterns)]
+        kind = "AdditionalProperties"
     if kind == "AdditionalProperties":
         known = sorted(subschema.get("properties", {}) if isinstance(subschema, dict) else {})
         out = []
-        for key in error.kind.unexpected:
+        for key in unexpected:
             if is_deferred(key):
                 continue
             close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
@@ -523,7 +537,7 @@ def humanize(error: Any, schema: dict[str, Any]) -> list[Issue]:
         note = target.get("description") if isinstance(target, dict) else None
         return [Issue(path, f"{where}: not allowed" + (f": {note}" if note else ""), False, value)]
     if kind in ("OneOfNotValid", "AnyOf", "OneOfMultipleValid"):
-        return _alternatives(error, kind, path, value, subschema, schema)
+        return _alternatives(error, kind, path, value, subschema, schema, data)
     if kind == "Format":
         return []  # formats are annotations in Kubernetes schemas; the API server checks few of them
     return [Issue(path, f"{where}: {error.message}", False, value)]
@@ -546,7 +560,7 @@ def _bound_text(kind: str, sub: dict[str, Any]) -> str:
 
 
 def _alternatives(error: Any, kind: str, path: KeyPath, value: Any, sub: dict[str, Any],
-                  schema: dict[str, Any]) -> list[Issue]:
+                  schema: dict[str, Any], data: Any) -> list[Issue]:
     where = _quote(path)
     branches = sub.get("oneOf" if kind.startswith("OneOf") else "anyOf") if isinstance(sub, dict) else None
     branches = branches if isinstance(branches, list) else []
@@ -569,7 +583,7 @@ def _alternatives(error: Any, kind: str, path: KeyPath, value: Any, sub: dict[st
     best: list[Issue] = []
     best_score: Optional[tuple[int, int]] = None
     for branch_errors in context:
-        issues = [i for e in branch_errors for i in humanize(e, schema)]
+        issues = [i for e in branch_errors for i in humanize(e, schema, data)]
         if not branch_errors:
             continue
         depth = max(len(list(e.instance_path)) for e in branch_errors)
@@ -598,7 +612,7 @@ def validate(resolved: Resolved, data: Any, limit: int = 20) -> list[Issue]:
     seen: set[tuple[KeyPath, str]] = set()
     valued: set[KeyPath] = set()  # one message about a value is enough (type + enum say the same)
     for error in errors:
-        for issue in humanize(error, resolved.schema):
+        for issue in humanize(error, resolved.schema, data):
             key = (issue.path, issue.message)
             is_value = not issue.unknown_field and "missing required field" not in issue.message
             if key in seen or (is_value and issue.path in valued):
