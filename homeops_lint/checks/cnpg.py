@@ -810,8 +810,8 @@ def _check_scheduled(ctx: Context, out: Collector, cluster: View, scheduled: lis
     out.add(cluster.app, Issue(
         "cnpg-scheduled-backup-missing", cluster.doc, ("metadata", "name"), "none",
         f"no applied ScheduledBackup targets Cluster {_shown(cluster.doc.name, cluster.name)} in "
-        f"{_in_ns(cluster.ns)}: WAL is archived but no base backup is ever taken, so there is nothing to "
-        f"restore from; add a ScheduledBackup with cluster.name: {cluster.name}, method: plugin, "
+        f"{_in_ns(cluster.ns)}: no base backup is ever taken, so there is nothing to restore from (archived "
+        f"WAL alone cannot be restored); add a ScheduledBackup with cluster.name: {cluster.name}, method: plugin, "
         f"pluginConfiguration.name: {PLUGIN}, schedule: '{DAILY_EXAMPLE}'{hint}",
         f"no applied ScheduledBackup targets Cluster '{cluster.doc.name}': no base backup is ever taken{hint}",
         value=True))
