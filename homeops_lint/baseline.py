@@ -117,7 +117,7 @@ def loads(text: str, source: str = "baseline") -> list[Entry]:
         data = yamlload.load_one(text)
     except ValueError as exc:
         raise UsageError(f"{source}: not a baseline file ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("entries", []), list):
+    if not isinstance(data, dict) or "entries" not in data or not isinstance(data["entries"] or [], list):
         raise UsageError(f"{source}: not a baseline file (expected 'version' and 'entries')")
     if data.get("version") != VERSION:
         raise UsageError(f"{source}: baseline version {data.get('version')!r} is not supported (expected {VERSION})")
