@@ -5,37 +5,59 @@ Semantics (domain.md §5.3): start at the entrypoints (the ``flux-system`` Kusto
 ``flux.entrypoints``). Build each Flux Kustomization's ``spec.path``: a folder with a kustomization
 file yields exactly what that file lists (resources and components, files and folders, recursively);
 a folder without one yields every ``*.yaml``/``*.yml`` file below it, stopping at sub-folders that
-have their own kustomization file (which are built as folders). Child Flux Kustomizations found in
-a build are followed in turn. Remote resources are recorded, never fetched. Nothing outside the
-root is ever read.
+have their own kustomization file (which are built as folders). Files the source artifact excludes
+(``.github/``, ``.sops.yaml``, ``.sourceignore`` patterns, ...) do not exist for Flux. Child Flux
+Kustomizations found in a build are followed in turn, after the parent's substitutions and
+``spec.patches`` are applied to them. Remote resources are recorded, never fetched. Nothing
+outside the root is ever read.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from .classify import KUSTOMIZATION_NAMES, YAML_SUFFIXES
-from .model import Document, FileKind, Pos, SourceFile
+from .model import DocClass, Document, FileKind, Map, Pos, SourceFile
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
-VAR_RE = re.compile(r"(?<!\$)\$\{([_a-zA-Z][_a-zA-Z0-9]*)(?::?=([^}]*))?\}")
+HELM_GROUP = "helm.toolkit.fluxcd.io"
+SOURCE_GROUP = "source.toolkit.fluxcd.io"
+# ``${var}`` and the envsubst forms Flux accepts (drone/envsubst): defaults (``-``, ``:-``, ``=``,
+# ``:=``) and string operations (``^^``, ``,,``, ``#``, ``%``, ``/``, ``:offset``). ``$${var}`` is
+# an escape and never a variable.
+VAR_RE = re.compile(r"(?<!\$)\$\{(#?)([_a-zA-Z][_a-zA-Z0-9]*)((?::?[-=])([^}]*)|[^}]*)\}")
 REMOTE_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)", re.I)
+SUBSTITUTE_OPT_OUT = "kustomize.toolkit.fluxcd.io/substitute"
 
 # Kinds that are cluster-scoped: a namespace transformer never touches them.
 CLUSTER_SCOPED = frozenset({
     "Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "StorageClass",
     "PriorityClass", "PersistentVolume", "Node", "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration", "APIService", "IngressClass", "RuntimeClass", "CSIDriver",
-    "VolumeSnapshotClass", "ClusterIssuer", "ClusterSecretStore", "ClusterExternalSecret",
+    "MutatingWebhookConfiguration", "APIService", "IngressClass", "RuntimeClass", "CSIDriver", "CSINode",
+    "VolumeAttachment", "VolumeSnapshotClass", "ClusterIssuer", "ClusterSecretStore", "ClusterExternalSecret",
     "CiliumLoadBalancerIPPool", "CiliumBGPPeeringPolicy", "CiliumBGPClusterConfig", "CiliumBGPPeerConfig",
     "CiliumBGPAdvertisement", "CiliumBGPNodeConfigOverride", "CiliumL2AnnouncementPolicy",
     "CiliumClusterwideNetworkPolicy", "CiliumPodIPPool", "CiliumNode", "CiliumCIDRGroup",
     "GatewayClass", "ClusterPolicy", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
     "ClusterImagePolicy", "FlowSchema", "PriorityLevelConfiguration", "ClusterGenerator",
-    "ClusterPushSecret", "ImageContentSourcePolicy",
+    "ClusterPushSecret", "ImageContentSourcePolicy", "NodeFeatureRule", "ClusterTriggerAuthentication",
+    "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "ClusterCleanupPolicy",
 })
+
+# source-controller's default artifact exclusions (domain.md §5.3 rule 5), in gitignore syntax.
+DEFAULT_SOURCE_IGNORE = (
+    ".git/", ".gitignore", ".gitmodules", ".gitattributes",
+    "*.jpg", "*.jpeg", "*.gif", "*.png", "*.wmv", "*.flv", "*.tar.gz", "*.zip",
+    ".github/", ".circleci/", ".travis.yml", ".gitlab-ci.yml", "appveyor.yml", ".drone.yml",
+    "cloudbuild.yaml", "codeship-services.yml", "codeship-steps.yml",
+    "**/.goreleaser.yml", "**/.sops.yaml", "**/.flux.yaml",
+)
+
+Build = list[tuple[Document, Optional[str], tuple[str, ...]]]  # (doc, kustomize namespace, chain)
 
 
 def is_flux_kustomization(doc: Document) -> bool:
@@ -58,6 +80,12 @@ def normalize(base: str, entry: str) -> Optional[str]:
     return joined
 
 
+def ks_label(ks: Document) -> str:
+    """How a Flux Kustomization is named in a reachability chain: ``file:line Kustomization name``."""
+    line = ks.pos("spec", "path").line if ks.get("spec", "path") is not None else ks.line
+    return f"{ks.path}:{line} {ks.kind or 'Kustomization'} {ks.name}"
+
+
 @dataclass(frozen=True)
 class Applied:
     """One application of a document by Flux: the same document can be applied several times."""
@@ -65,8 +93,38 @@ class Applied:
     doc: Document
     namespace: Optional[str]  # effective namespace (targetNamespace / kustomize namespace / metadata)
     kustomization: Optional[Document]  # the Flux Kustomization whose build contains it
-    chain: tuple[str, ...]  # human-readable reachability chain
+    chain: tuple[str, ...]  # human-readable reachability chain, from the entrypoint
     substitutions: "Substitutions"
+    root: Optional[Document] = None  # the entrypoint (one cluster) whose tree applies it
+    ks_step: int = 0  # index in ``chain`` of the applying Kustomization's own step
+
+    @property
+    def local_chain(self) -> tuple[str, ...]:
+        """The chain from the Kustomization that applies the document (what a message shows)."""
+        return self.chain[self.ks_step:]
+
+
+def format_chain(chain: Iterable[str]) -> str:
+    """``a.yaml:9 Kustomization x → ./infra/x → helmrelease.yaml``: files shown relative to their folder."""
+    out: list[str] = []
+    folder = ""
+    previous = ""
+    for step in chain:
+        if step.startswith("./"):
+            folder = step[2:].rstrip("/")
+            out.append(step)
+        elif " " in step:  # a Kustomization or entrypoint label; its file step is redundant
+            if out and previous and step.startswith(previous + ":"):
+                out.pop()
+            out.append(step)
+            folder = ""
+        else:
+            shown = step[len(folder) + 1:] if folder and step.startswith(folder + "/") else step
+            out.append(shown)
+            if step.endswith("/"):
+                folder = step.rstrip("/")
+        previous = step
+    return " → ".join(out)
 
 
 @dataclass
@@ -75,10 +133,21 @@ class Substitutions:
 
     values: dict[str, str] = field(default_factory=dict)
     locations: dict[str, tuple[str, Pos]] = field(default_factory=dict)
-    # substituteFrom entries that could not be read (SOPS Secrets, missing objects): any undefined
-    # variable may come from them, so it is unknown rather than undefined.
+    # substituteFrom entries that could not be read (missing objects, generated by an
+    # ExternalSecret): any undefined variable may come from them, so it is unknown, not undefined.
     opaque_sources: list[str] = field(default_factory=list)
+    # Variables that are defined but whose values cannot be read (SOPS-encrypted Secret keys).
+    opaque_names: set[str] = field(default_factory=set)
+    # Flux substitutes only when the Kustomization has postBuild variables (inline or from objects).
     enabled: bool = True
+    # Where each substituteFrom entry was found: "Kind/name" -> file, or "" when it was not found.
+    resolved_from: dict[str, str] = field(default_factory=dict)
+
+    def defined(self, name: str) -> Optional[bool]:
+        """True when the variable is defined, False when it is certainly not, None when unknown."""
+        if name in self.values or name in self.opaque_names:
+            return True
+        return None if self.opaque_sources else False
 
     def resolve(self, text: str) -> Optional[str]:
         """Substitute ``${VAR}``/``${VAR:=default}``; None when any variable is unknown."""
@@ -88,19 +157,27 @@ class Substitutions:
 
         def repl(match: "re.Match[str]") -> str:
             nonlocal unknown
-            name, default = match.group(1), match.group(2)
-            if name in self.values:
-                return self.values[name]
-            if default is not None:
-                return default
-            unknown = True
-            return match.group(0)
+            length, name, rest, default = match.group(1), match.group(2), match.group(3), match.group(4)
+            value = self.values.get(name)
+            if default is not None:  # ${v-d} ${v:-d} ${v=d} ${v:=d}; with ':' an empty value counts as unset
+                if value is None or (rest.startswith(":") and value == ""):
+                    return default
+                return value
+            if value is None or (rest and not length):
+                unknown = True  # unknown variable, or a string operation we do not evaluate
+                return match.group(0)
+            return str(len(value)) if length else value
 
         out = VAR_RE.sub(repl, text)
         return None if unknown else out.replace("$${", "${")
 
 
 EMPTY_SUBST = Substitutions(enabled=False)
+
+
+def variables_in(text: str) -> list[tuple[str, bool]]:
+    """``(name, has_default)`` for each substitution variable in ``text``."""
+    return [(m.group(2), m.group(4) is not None) for m in VAR_RE.finditer(text)]
 
 
 @dataclass(frozen=True)
@@ -118,11 +195,32 @@ class GraphEvent:
 @dataclass
 class KsNode:
     doc: Document
-    path: Optional[str]  # resolved spec.path (None: escaped or external)
+    path: Optional[str]  # resolved spec.path (None: escaped, missing or external)
     parent: Optional["KsNode"]
     children: list["KsNode"] = field(default_factory=list)
     objects: list[Applied] = field(default_factory=list)
     external: bool = False  # its source is another repository
+    namespace: Optional[str] = None  # the Flux Kustomization's own effective namespace
+    spec: dict[str, Any] = field(default_factory=dict)  # spec after the parent's patches
+    root: Optional[Document] = None  # the entrypoint of its tree
+    synthetic: bool = False  # stands for a FluxInstance sync (no file holds this Kustomization)
+    substitutions: Substitutions = field(default_factory=Substitutions)
+    source: tuple[str, str, str] = ("", "", "")  # (kind, namespace, name) of its sourceRef
+
+    @property
+    def name(self) -> str:
+        return self.doc.name
+
+    @property
+    def label(self) -> str:
+        return ks_label(self.doc)
+
+    def walk(self) -> "Iterable[KsNode]":
+        stack = [self]
+        while stack:
+            node = stack.pop(0)
+            yield node
+            stack[0:0] = node.children
 
 
 @dataclass
@@ -131,11 +229,86 @@ class FluxGraph:
     roots: list[KsNode] = field(default_factory=list)
     applied: list[Applied] = field(default_factory=list)
     reached_files: set[str] = field(default_factory=set)  # files whose documents Flux applies
-    referenced_files: set[str] = field(default_factory=set)  # files some kustomization mentions
+    referenced_files: set[str] = field(default_factory=set)  # files some reached kustomization mentions
     remote_resources: list[tuple[str, str]] = field(default_factory=list)  # (kustomization file, url)
     events: list[GraphEvent] = field(default_factory=list)
     has_flux: bool = False  # False: no entrypoint and no Flux Kustomization; all counts as applied
     mode: str = "entrypoints"  # entrypoints | inferred-roots | no-flux
+    # Sources Flux creates itself for an entrypoint (gotk-sync, FluxInstance): (kind, ns, name).
+    implicit_sources: set[tuple[str, str, str]] = field(default_factory=set)
+    excluded_files: set[str] = field(default_factory=set)  # files the source artifact leaves out
+
+    @property
+    def nodes(self) -> list[KsNode]:
+        return [node for root in self.roots for node in root.walk()]
+
+
+# --- the source artifact: which files exist for Flux ----------------------------------------
+def _glob_regex(pattern: str) -> str:
+    out = ""
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out += "(?:.*/)?"
+            i += 3
+        elif pattern.startswith("**", i):
+            out += ".*"
+            i += 2
+        elif pattern[i] == "*":
+            out += "[^/]*"
+            i += 1
+        elif pattern[i] == "?":
+            out += "[^/]"
+            i += 1
+        else:
+            out += re.escape(pattern[i])
+            i += 1
+    return out
+
+
+@dataclass(frozen=True)
+class _IgnoreRule:
+    regex: "re.Pattern[str]"
+    negate: bool
+    dir_only: bool
+
+
+def _ignore_rules(text: str, base: str) -> list[_IgnoreRule]:
+    """gitignore-syntax lines (``.sourceignore``, ``GitRepository.spec.ignore``) relative to ``base``."""
+    rules = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        line = line[1:] if negate else line
+        dir_only = line.endswith("/")
+        line = line.rstrip("/")
+        if not line:
+            continue
+        anchored = "/" in line
+        line = line.lstrip("/")
+        prefix = re.escape(base + "/") if base else ""
+        body = _glob_regex(line)
+        regex = prefix + body if anchored else prefix + "(?:.*/)?" + body
+        rules.append(_IgnoreRule(re.compile(regex + "$"), negate, dir_only))
+    return rules
+
+
+def _excluded(path: str, rules: list[_IgnoreRule]) -> bool:
+    parts = path.split("/")
+    state = False
+    for depth in range(1, len(parts) + 1):  # a folder that is ignored hides everything below it
+        candidate = "/".join(parts[:depth])
+        is_dir = depth < len(parts)
+        for rule in rules:
+            if rule.dir_only and not is_dir:
+                continue
+            if rule.regex.match(candidate):
+                state = not rule.negate
+        if state and is_dir:
+            return True
+    return state
 
 
 class _Tree:
@@ -149,9 +322,7 @@ class _Tree:
             for i in range(len(parts)):
                 parent = "/".join(parts[:i])
                 child = "/".join(parts[: i + 1])
-                bucket = self.dirs.setdefault(parent, [])
-                if not bucket or bucket[-1] != child:
-                    bucket.append(child)
+                self.dirs.setdefault(parent, []).append(child)
         for key in self.dirs:
             self.dirs[key] = sorted(set(self.dirs[key]))
 
@@ -166,6 +337,147 @@ class _Tree:
         return None
 
 
+def artifact_view(files: list[SourceFile], spec_ignore: Optional[str]) -> tuple[list[SourceFile], set[str]]:
+    """The files of the Flux source artifact, and those it excludes.
+
+    ``GitRepository.spec.ignore`` replaces the default exclusions; ``.sourceignore`` files add
+    patterns relative to their folder (domain.md §5.3 rule 5).
+    """
+    rules = _ignore_rules(spec_ignore if spec_ignore is not None else "\n".join(DEFAULT_SOURCE_IGNORE), "")
+    for source in files:
+        name = source.path.rsplit("/", 1)[-1]
+        if name == ".sourceignore" and source.text:
+            base = source.path.rsplit("/", 1)[0] if "/" in source.path else ""
+            rules.extend(_ignore_rules(source.text, base))
+    kept, dropped = [], set()
+    for source in files:
+        if _excluded(source.path, rules):
+            dropped.add(source.path)
+        else:
+            kept.append(source)
+    return kept, dropped
+
+
+# --- patches a parent Kustomization applies to its children ----------------------------------
+def _merge(base: Any, patch: Any) -> Any:
+    """JSON merge patch (RFC 7386), which is what a strategic merge does for custom resources."""
+    if isinstance(base, dict) and isinstance(patch, dict):
+        out = dict(base)
+        for key, value in patch.items():
+            if value is None:
+                out.pop(key, None)
+            else:
+                out[key] = _merge(base.get(key), value)
+        return out
+    return patch
+
+
+def _target_matches(target: Any, doc: Document, namespace: Optional[str]) -> bool:
+    if not isinstance(target, dict):
+        return False
+    checks = {"group": doc.group, "kind": doc.kind, "name": doc.name, "namespace": namespace or ""}
+    for key, actual in checks.items():
+        wanted = target.get(key)
+        if isinstance(wanted, str) and wanted:
+            try:
+                if not re.fullmatch(wanted, actual):
+                    return False
+            except re.error:
+                if wanted != actual:
+                    return False
+    version = target.get("version")
+    if isinstance(version, str) and version and not doc.api_version.endswith("/" + version):
+        return False
+    selector = target.get("labelSelector")
+    if isinstance(selector, str) and selector:
+        labels = doc.labels()
+        for term in selector.split(","):
+            term = term.strip()
+            if "!=" in term or " in " in term or " notin " in term:
+                continue  # set-based selectors: assume they match (never drop a patch wrongly)
+            key, _, value = term.partition("=")
+            key, value = key.strip(), value.lstrip("=").strip()
+            if key.startswith("!"):
+                if key[1:] in labels:
+                    return False
+            elif key not in labels or (value and labels[key] != value):
+                return False
+    return True
+
+
+def _json6902(spec: dict[str, Any], ops: list[Any]) -> dict[str, Any]:
+    """Apply the add/replace/remove operations of a JSON6902 patch that touch ``/spec``."""
+    data: dict[str, Any] = {"spec": spec}
+    for op in ops:
+        if not isinstance(op, dict) or not isinstance(op.get("path"), str):
+            continue
+        steps = [s.replace("~1", "/").replace("~0", "~") for s in op["path"].strip("/").split("/")]
+        if not steps or steps[0] != "spec":
+            continue
+        node: Any = data
+        for step in steps[:-1]:
+            if isinstance(node, dict):
+                node = node.setdefault(step, {}) if op.get("op") == "add" else node.get(step)
+            elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
+                node = node[int(step)]
+            else:
+                node = None
+            if node is None:
+                break
+        last = steps[-1]
+        if isinstance(node, dict):
+            if op.get("op") in ("add", "replace"):
+                node[last] = op.get("value")
+            elif op.get("op") == "remove":
+                node.pop(last, None)
+        elif isinstance(node, list) and op.get("op") == "add":
+            if last == "-":
+                node.append(op.get("value"))
+            elif last.isdigit():
+                node.insert(int(last), op.get("value"))
+    spec_out = data.get("spec")
+    return spec_out if isinstance(spec_out, dict) else spec
+
+
+def patched_spec(doc: Document, namespace: Optional[str], patches: Any) -> dict[str, Any]:
+    """``doc``'s spec after the parent Kustomization's ``spec.patches`` that target it."""
+    spec = doc.get("spec")
+    out: dict[str, Any] = dict(spec) if isinstance(spec, dict) else {}
+    if not isinstance(patches, list):
+        return out
+    from . import yamlload
+
+    for item in patches:
+        if not isinstance(item, dict) or not isinstance(item.get("patch"), str):
+            continue
+        try:
+            body = yamlload.load_one(item["patch"])
+        except ValueError:
+            continue
+        target = item.get("target")
+        if isinstance(body, list):
+            if _target_matches(target, doc, namespace):
+                out = _json6902(_deep_copy(out), body)
+            continue
+        if not isinstance(body, dict):
+            continue
+        if target is None:  # a strategic merge patch without target selects by its own kind/name
+            meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+            target = {"kind": body.get("kind"), "name": meta.get("name")}
+        if _target_matches(target, doc, namespace) and isinstance(body.get("spec"), dict):
+            out = _merge(out, body["spec"])
+    return out
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+# --- the walk --------------------------------------------------------------------------------
 class _Walker:
     def __init__(self, files: list[SourceFile], root_source_names: set[str]) -> None:
         self.tree = _Tree(files)
@@ -174,8 +486,7 @@ class _Walker:
         self.visiting: set[str] = set()
 
     # --- kustomize builds -------------------------------------------------------------
-    def build_folder(self, folder: str, chain: tuple[str, ...], depth: int = 0
-                     ) -> list[tuple[Document, Optional[str], tuple[str, ...]]]:
+    def build_folder(self, folder: str, chain: tuple[str, ...], depth: int = 0) -> Build:
         """Documents a folder yields, each with the kustomize namespace override and chain."""
         if depth > 64 or folder in self.visiting:
             return []
@@ -188,38 +499,35 @@ class _Walker:
         finally:
             self.visiting.discard(folder)
 
-    def _build_generated(self, folder: str, chain: tuple[str, ...], depth: int
-                         ) -> list[tuple[Document, Optional[str], tuple[str, ...]]]:
-        out: list[tuple[Document, Optional[str], tuple[str, ...]]] = []
+    def _build_generated(self, folder: str, chain: tuple[str, ...], depth: int) -> Build:
+        """What Flux generates for a folder without kustomization file: every YAML file below it,
+        stopping at sub-folders that have their own kustomization file (built as folders)."""
+        out: Build = []
         stack = [folder]
         while stack:
             current = stack.pop(0)
             for child in self.tree.dirs.get(current, []):
-                name = child.rsplit("/", 1)[-1]
-                if name.startswith(".") and self.tree.is_dir(child):
-                    continue  # .git, .github and friends are excluded from Flux artifacts
                 if self.tree.is_dir(child):
                     if self.tree.kustomization_file(child) is not None:
                         out.extend(self.build_folder(child, chain + (child + "/",), depth + 1))
                     else:
                         stack.append(child)
-                elif child.endswith(YAML_SUFFIXES) and not name.endswith(".sops.yaml.example"):
-                    source = self.tree.files[child]
-                    if name == ".sops.yaml":
-                        continue
+                elif child.endswith(YAML_SUFFIXES):
                     self.graph.referenced_files.add(child)
-                    out.extend(self._file_docs(source, None, chain + (child,)))
+                    out.extend(self._file_docs(self.tree.files[child], chain + (child,)))
         return out
 
-    def _file_docs(self, source: SourceFile, namespace: Optional[str], chain: tuple[str, ...]
-                   ) -> list[tuple[Document, Optional[str], tuple[str, ...]]]:
+    def _file_docs(self, source: SourceFile, chain: tuple[str, ...]) -> Build:
         if source.kind != FileKind.YAML:
             return []
         self.graph.reached_files.add(source.path)
-        return [(doc, namespace, chain) for doc in source.documents]
+        return [(doc, None, chain) for doc in source.documents]
 
-    def _build_kustomization(self, kfile: SourceFile, folder: str, chain: tuple[str, ...], depth: int
-                             ) -> list[tuple[Document, Optional[str], tuple[str, ...]]]:
+    def _missing(self, kfile: SourceFile, pos: Pos, section: str, i: int, message: str) -> None:
+        self.graph.events.append(GraphEvent("flux-resource-missing", kfile.path, pos, message,
+                                            key=f"{section}[{i}]"))
+
+    def _build_kustomization(self, kfile: SourceFile, folder: str, chain: tuple[str, ...], depth: int) -> Build:
         self.graph.referenced_files.add(kfile.path)
         self.graph.reached_files.add(kfile.path)
         if not kfile.documents or not isinstance(kfile.documents[0].data, dict):
@@ -227,7 +535,7 @@ class _Walker:
         kdoc = kfile.documents[0]
         data = kdoc.data
         namespace = data.get("namespace") if isinstance(data.get("namespace"), str) else None
-        out: list[tuple[Document, Optional[str], tuple[str, ...]]] = []
+        out: Build = []
         for section in ("resources", "components", "bases"):
             entries = data.get(section)
             if not isinstance(entries, list):
@@ -249,23 +557,25 @@ class _Walker:
                     continue
                 if target in self.tree.files:
                     self.graph.referenced_files.add(target)
-                    out.extend(self._file_docs(self.tree.files[target], None, chain + (target,)))
+                    out.extend(self._file_docs(self.tree.files[target], chain + (target,)))
                 elif self.tree.is_dir(target):
                     if self.tree.kustomization_file(target) is None:
-                        self.graph.events.append(GraphEvent(
-                            "flux-resource-missing", kfile.path, pos,
-                            f"{section} entry '{entry}' is a folder without a kustomization.yaml; "
-                            "kustomize cannot build it", key=f"{section}[{i}]"))
+                        self._missing(kfile, pos, section, i,
+                                      f"{section} entry '{entry}' is a folder without a kustomization.yaml; "
+                                      "kustomize cannot build it (add one that lists its files)")
                         continue
                     out.extend(self.build_folder(target, chain + (target + "/",), depth + 1))
-                else:
-                    self.graph.events.append(GraphEvent(
-                        "flux-resource-missing", kfile.path, pos,
-                        f"{section} entry '{entry}' does not exist (resolved to '{target or '.'}')",
-                        key=f"{section}[{i}]"))
+                elif target in self.graph.excluded_files:
+                    self._missing(kfile, pos, section, i,
+                                  f"{section} entry '{entry}' is excluded from the Flux source artifact "
+                                  "(default exclusions, .sourceignore or GitRepository spec.ignore)")
+                elif "${" not in entry:
+                    self._missing(kfile, pos, section, i,
+                                  f"{section} entry '{entry}' does not exist (resolved to '{target or '.'}')")
         # Files a kustomization uses without applying them as resources still count as referenced.
-        for section in ("patches", "patchesStrategicMerge", "configMapGenerator", "secretGenerator",
-                        "replacements", "crds", "configurations", "transformers", "generators"):
+        for section in ("patches", "patchesStrategicMerge", "patchesJson6902", "configMapGenerator",
+                        "secretGenerator", "replacements", "crds", "configurations", "transformers",
+                        "generators", "openapi"):
             for ref in _file_refs(data.get(section)):
                 if not is_remote(ref):
                     target = normalize(folder, ref)
@@ -284,68 +594,95 @@ class _Walker:
         return out
 
     # --- Flux Kustomizations ------------------------------------------------------------
-    def visit(self, ks: Document, parent: Optional[KsNode], chain: tuple[str, ...],
-              seen: set[int]) -> Optional[KsNode]:
+    def visit(self, ks: Document, parent: Optional[KsNode], chain: tuple[str, ...], seen: set[int],
+              namespace: Optional[str] = None, root: Optional[Document] = None,
+              parent_subst: Optional[Substitutions] = None, synthetic: bool = False) -> Optional[KsNode]:
         if id(ks) in seen:
             return None
         seen.add(id(ks))
-        spec = ks.data.get("spec") if isinstance(ks.data, dict) else None
-        spec = spec if isinstance(spec, dict) else {}
-        raw_path = spec.get("path")
-        source_ref = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
-        source_name = source_ref.get("name")
-        node = KsNode(ks, None, parent)
-        if isinstance(source_name, str) and self.source_names and source_name not in self.source_names \
+        namespace = namespace or ks.namespace or "flux-system"
+        spec = parent.spec.get("patches") if parent is not None else None
+        effective = patched_spec(ks, namespace, spec) if spec else (
+            dict(ks.get("spec")) if isinstance(ks.get("spec"), dict) else {})
+        node = KsNode(ks, None, parent, namespace=namespace, spec=effective, root=root or ks,
+                      synthetic=synthetic)
+        node.substitutions = substitutions_for(ks, effective)
+        label = ks_label(ks)
+        resource = f"Kustomization/{namespace}/{ks.name}"
+
+        def text(value: Any) -> Optional[str]:
+            """A string field of the child as Flux sees it: after the parent's substitutions."""
+            if not isinstance(value, str):
+                return None
+            if "${" in value and parent_subst is not None and parent_subst.enabled:
+                return parent_subst.resolve(value)
+            return value
+
+        source_ref = effective.get("sourceRef") if isinstance(effective.get("sourceRef"), dict) else {}
+        source_name = text(source_ref.get("name"))
+        node.source = (str(source_ref.get("kind") or "GitRepository"),
+                       text(source_ref.get("namespace")) or namespace, source_name or "")
+        if source_name is not None and self.source_names and source_name not in self.source_names \
                 and "${" not in source_name:
             node.external = True
             return node
-        path_text = raw_path if isinstance(raw_path, str) else "./"
-        if "${" in path_text:
-            return node  # a substituted path cannot be followed statically
-        resolved = normalize("", path_text.lstrip("/") if path_text.startswith("./") else path_text)
-        label = f"{ks.path}:{ks.pos('spec', 'path').line} Kustomization {ks.name}"
+        raw_path = effective.get("path")
+        path_text = text(raw_path) if raw_path is not None else "./"
+        if path_text is None or "${" in path_text:
+            return node  # a path whose variables are unknown cannot be followed statically
+        # spec.path is relative to the artifact root even with a leading slash (securejoin).
+        resolved = normalize("", path_text.lstrip("/"))
         if resolved is None:
             self.graph.events.append(GraphEvent(
                 "flux-path-escape", ks.path, ks.pos("spec", "path", value=True),
                 f"spec.path '{path_text}' leaves the repository; it was not read",
-                resource=f"Kustomization/{ks.namespace or 'flux-system'}/{ks.name}", key="spec.path"))
+                resource=resource, key="spec.path"))
             return node
         if resolved and not self.tree.is_dir(resolved):
+            where = "is a file, not a folder" if resolved in self.tree.files else "does not exist in the repository"
+            if resolved in self.graph.excluded_files or any(
+                    f.startswith(resolved + "/") for f in self.graph.excluded_files):
+                where = "is excluded from the Flux source artifact"
             self.graph.events.append(GraphEvent(
                 "flux-path-missing", ks.path, ks.pos("spec", "path", value=True),
-                f"spec.path '{path_text}' does not exist in the repository",
-                resource=f"Kustomization/{ks.namespace or 'flux-system'}/{ks.name}", key="spec.path"))
+                f"spec.path '{path_text}' {where}; Flux fails this Kustomization with "
+                "'kustomization path not found'", resource=resource, key="spec.path"))
             return node
         node.path = resolved
-        subst = substitutions_for(ks)
-        target_ns = spec.get("targetNamespace") if isinstance(spec.get("targetNamespace"), str) else None
+        target_ns = text(effective.get("targetNamespace"))
         items = self.build_folder(resolved, chain + (label, "./" + resolved if resolved else "./"))
-        components = spec.get("components")
+        components = effective.get("components")
         if isinstance(components, list):
             for i, comp in enumerate(components):
                 if not isinstance(comp, str):
                     continue
                 target = normalize(resolved, comp)
+                pos = components.item_pos(i) if isinstance(components, list) and hasattr(components, "item_pos") \
+                    else ks.pos("spec", "components")
                 if target is None:
                     self.graph.events.append(GraphEvent(
-                        "flux-path-escape", ks.path, components.item_pos(i),
-                        f"component '{comp}' leaves the repository; it was not read", key=f"spec.components[{i}]"))
-                elif not self.tree.is_dir(target):
-                    if not spec.get("ignoreMissingComponents"):
+                        "flux-path-escape", ks.path, pos,
+                        f"component '{comp}' leaves the repository; it was not read",
+                        resource=resource, key=f"spec.components[{i}]"))
+                elif not self.tree.is_dir(target) or self.tree.kustomization_file(target) is None:
+                    if not effective.get("ignoreMissingComponents"):
                         self.graph.events.append(GraphEvent(
-                            "flux-resource-missing", ks.path, components.item_pos(i),
-                            f"component '{comp}' (resolved relative to spec.path: '{target}') does not exist",
-                            key=f"spec.components[{i}]"))
+                            "flux-resource-missing", ks.path, pos,
+                            f"component '{comp}' (resolved relative to spec.path: '{target}') "
+                            + ("has no kustomization.yaml" if self.tree.is_dir(target) else "does not exist"),
+                            resource=resource, key=f"spec.components[{i}]"))
                 else:
                     items.extend(self.build_folder(target, chain + (label, target + "/")))
+        step = len(chain)
         for doc, ns_override, doc_chain in items:
-            namespace = effective_namespace(doc, target_ns or ns_override)
-            applied = Applied(doc, namespace, ks, doc_chain, subst)
+            ns = effective_namespace(doc, target_ns or ns_override)
+            applied = Applied(doc, ns, ks, doc_chain, node.substitutions, node.root, step)
             node.objects.append(applied)
             self.graph.applied.append(applied)
         for applied in list(node.objects):
             if is_flux_kustomization(applied.doc):
-                child = self.visit(applied.doc, node, applied.chain, seen)
+                child = self.visit(applied.doc, node, applied.chain, seen, applied.namespace, node.root,
+                                   node.substitutions)
                 if child is not None:
                     node.children.append(child)
         return node
@@ -361,7 +698,8 @@ def _file_refs(section: Any) -> list[str]:
                 if isinstance(item.get("path"), str):
                     refs.append(item["path"])
                 for key in ("files", "envs"):
-                    for f in item.get(key) or []:
+                    values = item.get(key)
+                    for f in values if isinstance(values, list) else []:
                         if isinstance(f, str):
                             refs.append(f.split("=", 1)[-1])
                 if isinstance(item.get("env"), str):
@@ -375,10 +713,13 @@ def effective_namespace(doc: Document, override: Optional[str]) -> Optional[str]
     return override or doc.namespace
 
 
-def substitutions_for(ks: Document) -> Substitutions:
-    spec = ks.get("spec")
-    subst = Substitutions()
-    post = spec.get("postBuild") if isinstance(spec, dict) else None
+def substitutions_for(ks: Document, spec: Optional[dict[str, Any]] = None) -> Substitutions:
+    """The inline variables and substituteFrom sources of a Flux Kustomization's (patched) spec."""
+    if spec is None:
+        raw = ks.get("spec")
+        spec = raw if isinstance(raw, dict) else {}
+    subst = Substitutions(enabled=False)
+    post = spec.get("postBuild")
     if not isinstance(post, dict):
         return subst
     inline = post.get("substitute")
@@ -387,12 +728,14 @@ def substitutions_for(ks: Document) -> Substitutions:
             if value is None:
                 continue
             subst.values[str(key)] = value if isinstance(value, str) else _yaml11_text(value)
-            subst.locations[str(key)] = (ks.path, inline.key_pos(key))
+            where = inline.key_pos(key) if isinstance(inline, Map) else ks.pos("spec", "postBuild")
+            subst.locations[str(key)] = (ks.path, where)
     refs = post.get("substituteFrom")
     if isinstance(refs, list):
         for ref in refs:
             if isinstance(ref, dict):
                 subst.opaque_sources.append(f"{ref.get('kind', '?')}/{ref.get('name', '?')}")
+    subst.enabled = bool(subst.values or subst.opaque_sources)
     return subst
 
 
@@ -402,43 +745,143 @@ def _yaml11_text(value: Any) -> str:
     return str(value)
 
 
-def _entrypoint_sync_path(doc: Document) -> Optional[tuple[str, Pos]]:
-    """The sync path of a FluxInstance or a flux-instance HelmRelease, if it has one."""
+def _object_variables(doc: Document) -> tuple[dict[str, str], set[str]]:
+    """(readable values, names whose values are encrypted) of a ConfigMap or Secret."""
+    values: dict[str, str] = {}
+    opaque: set[str] = set()
+    for section in ("data", "stringData"):
+        block = doc.get(section)
+        if not isinstance(block, dict):
+            continue
+        for key, value in block.items():
+            name = str(key)
+            if doc.sops or (isinstance(value, str) and value.startswith("ENC[")):
+                opaque.add(name)
+            elif doc.kind == "Secret" and section == "data" and isinstance(value, str):
+                try:
+                    values[name] = base64.b64decode(value, validate=True).decode("utf-8")
+                except (binascii.Error, ValueError, UnicodeDecodeError):
+                    opaque.add(name)
+            elif value is not None:
+                values[name] = value if isinstance(value, str) else _yaml11_text(value)
+    return values, opaque
+
+
+def _resolve_substitute_from(graph: FluxGraph) -> None:
+    """Read the substituteFrom ConfigMaps/Secrets that the same cluster applies in the
+    Kustomization's namespace; unread sources stay opaque (their variables are unknown)."""
+    objects: dict[tuple[int, str, str, str], Document] = {}
+    for applied in graph.applied:
+        if applied.doc.kind in ("ConfigMap", "Secret") and applied.doc.api_version == "v1":
+            key = (id(applied.root), applied.doc.kind, applied.namespace or "", applied.doc.name)
+            objects.setdefault(key, applied.doc)
+    for node in graph.nodes:
+        post = node.spec.get("postBuild")
+        refs = post.get("substituteFrom") if isinstance(post, dict) else None
+        if not isinstance(refs, list) or not refs:
+            continue
+        subst = node.substitutions
+        inline = dict(subst.values)
+        merged: dict[str, str] = {}
+        opaque_names: set[str] = set()
+        opaque_sources: list[str] = []
+        for ref in refs:
+            if not isinstance(ref, dict):
+                continue
+            kind, name = ref.get("kind"), ref.get("name")
+            label = f"{kind}/{name}"
+            doc = objects.get((id(node.root), str(kind), node.namespace or "", str(name)))
+            if doc is None:
+                opaque_sources.append(label)
+                subst.resolved_from[label] = ""
+                continue
+            subst.resolved_from[label] = doc.path
+            values, hidden = _object_variables(doc)
+            for key, value in values.items():
+                merged[key] = value
+                opaque_names.discard(key)
+                subst.locations.setdefault(key, (doc.path, doc.pos("data", key) if doc.get("data", key)
+                                                 is not None else doc.pos("stringData", key)))
+            for key in hidden:
+                merged.pop(key, None)
+                opaque_names.add(key)
+        merged.update(inline)  # inline substitute beats substituteFrom
+        subst.values.clear()
+        subst.values.update(merged)
+        subst.opaque_names = opaque_names - set(inline)
+        subst.opaque_sources = opaque_sources
+        subst.enabled = True
+
+
+def _entrypoint_sync(doc: Document) -> Optional[tuple[str, Pos, str, str]]:
+    """(sync path, its position, source kind, source name) of a FluxInstance, a flux-instance
+    HelmRelease or a flux-instance values file, if it has one."""
+    base: tuple[str, ...]
     if doc.kind == "FluxInstance":
-        path = doc.get("spec", "sync", "path")
-        if isinstance(path, str):
-            return path, doc.pos("spec", "sync", "path", value=True)
-    if doc.kind == "HelmRelease":
-        path = doc.get("spec", "values", "instance", "sync", "path")
-        if isinstance(path, str):
-            return path, doc.pos("spec", "values", "instance", "sync", "path", value=True)
+        base = ("spec", "sync")
+    elif doc.kind == "HelmRelease":
+        base = ("spec", "values", "instance", "sync")
+    elif doc.doc_class == DocClass.OTHER and isinstance(doc.get("instance", "sync"), dict) \
+            and (doc.get("instance", "sync", "url") is not None or doc.get("instance", "sync", "kind") is not None):
+        base = ("instance", "sync")  # a values file of the flux-instance chart
+    else:
+        return None
+    path = doc.get(*base, "path")
+    if not isinstance(path, str):
+        return None
+    kind = doc.get(*base, "kind")
+    name = doc.get(*base, "name")
+    default_ns = doc.namespace or "flux-system"
+    if doc.kind == "HelmRelease" and isinstance(doc.get("spec", "targetNamespace"), str):
+        default_ns = doc.get("spec", "targetNamespace")
+    return (path, doc.pos(*base, "path", value=True), kind if isinstance(kind, str) else "GitRepository",
+            name if isinstance(name, str) else default_ns)
+
+
+def _gitrepository_ignore(files: list[SourceFile], entry_docs: list[Document]) -> Optional[str]:
+    """``spec.ignore`` of the GitRepository the entrypoints sync from, when it sets one."""
+    names = {(d.get("spec", "sourceRef", "name"), d.namespace or "flux-system") for d in entry_docs}
+    for source in files:
+        for doc in source.documents:
+            if doc.kind == "GitRepository" and doc.group == SOURCE_GROUP \
+                    and (doc.name, doc.namespace or "flux-system") in names:
+                ignore = doc.get("spec", "ignore")
+                if isinstance(ignore, str):
+                    return ignore
     return None
 
 
 def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -> FluxGraph:
     documents = [doc for f in files for doc in f.documents]
     flux_ks = [doc for doc in documents if is_flux_kustomization(doc)]
-    explicit = list(entrypoint_paths)
+    explicit = [p[2:] if p.startswith("./") else p for p in entrypoint_paths]
     entry_docs: list[Document] = []
-    synthetic: list[tuple[Document, str]] = []
+    synthetic: list[tuple[Document, tuple[str, Pos, str, str]]] = []
     if explicit:
-        for path in explicit:
-            for doc in flux_ks:
-                if doc.path == path.lstrip("./") or doc.path == path:
-                    entry_docs.append(doc)
+        entry_docs = [doc for doc in flux_ks if doc.path in explicit]
     else:
         entry_docs = [d for d in flux_ks if d.name == "flux-system" and d.namespace in (None, "flux-system")]
+        seen_paths = {normalize("", str(d.get("spec", "path") or "").lstrip("/")) for d in entry_docs}
         for doc in documents:
-            sync = _entrypoint_sync_path(doc)
-            if sync is not None:
-                synthetic.append((doc, sync[0]))
+            sync = _entrypoint_sync(doc)
+            if sync is None:
+                continue
+            path = normalize("", sync[0].lstrip("/"))
+            if path in seen_paths:
+                continue  # the same sync declared twice (HelmRelease and its values file, or a migration)
+            seen_paths.add(path)
+            synthetic.append((doc, sync))
     source_names = {"flux-system"}
     for doc in entry_docs:
         name = doc.get("spec", "sourceRef", "name")
         if isinstance(name, str):
             source_names.add(name)
-    walker = _Walker(files, source_names)
+    for _doc, sync in synthetic:
+        source_names.add(sync[3])
+    view, excluded = artifact_view(files, _gitrepository_ignore(files, entry_docs))
+    walker = _Walker(view, source_names)
     graph = walker.graph
+    graph.excluded_files = excluded
     seen: set[int] = set()
     if not entry_docs and not synthetic:
         if not flux_ks:
@@ -450,7 +893,8 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
             return graph
         # No declared entrypoint: every Flux Kustomization that no other one reaches is a root.
         graph.mode = "inferred-roots"
-        probe = _Walker(files, set())
+        probe = _Walker(view, set())
+        probe.graph.excluded_files = excluded
         probe_seen: set[int] = set()
         for doc in flux_ks:
             probe.visit(doc, None, (), probe_seen)
@@ -460,14 +904,24 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
     graph.entrypoints = list(entry_docs) + [doc for doc, _ in synthetic]
     for doc in entry_docs:
         graph.reached_files.add(doc.path)
-        graph.applied.append(Applied(doc, effective_namespace(doc, None), None, (doc.path,), EMPTY_SUBST))
+        source = doc.get("spec", "sourceRef")
+        if isinstance(source, dict) and isinstance(source.get("name"), str):
+            graph.implicit_sources.add((str(source.get("kind") or "GitRepository"),
+                                        str(source.get("namespace") or doc.namespace or "flux-system"),
+                                        source["name"]))
         node = walker.visit(doc, None, (), seen)
         if node is not None:
             graph.roots.append(node)
-    for doc, sync_path in synthetic:
+            if not any(a.doc is doc for a in node.objects):
+                graph.applied.append(Applied(doc, doc.namespace or "flux-system", None, (doc.path,),
+                                             EMPTY_SUBST, doc))
+    for doc, sync in synthetic:
         graph.reached_files.add(doc.path)
-        root_ks = _synthetic_root(doc, sync_path)
-        node = walker.visit(root_ks, None, (f"{doc.path}:{doc.line} {doc.kind} {doc.name} sync",), seen)
+        namespace = doc.namespace or "flux-system"
+        graph.implicit_sources.add((sync[2], namespace, sync[3]))
+        root_ks = _synthetic_root(doc, sync)
+        label = f"{doc.path}:{sync[1].line} {doc.kind or 'flux-instance values'} {doc.name or 'instance'} sync"
+        node = walker.visit(root_ks, None, (label,), seen, namespace, root_ks, synthetic=True)
         if node is not None:
             graph.roots.append(node)
     # A document reachable several times through one chain is applied once; keep distinct ones.
@@ -476,22 +930,162 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
         key = (id(applied.doc), applied.namespace, id(applied.kustomization))
         unique.setdefault(key, applied)
     graph.applied = list(unique.values())
+    _resolve_substitute_from(graph)
     return graph
 
 
-def _synthetic_root(doc: Document, sync_path: str) -> Document:
+def _synthetic_root(doc: Document, sync: tuple[str, Pos, str, str]) -> Document:
     """A stand-in Flux Kustomization for a FluxInstance sync path (it is what flux-operator creates)."""
-    from .model import Map
-
-    spec = Map(doc.pos())
-    spec["path"] = sync_path
-    spec.kpos["path"] = doc.pos("spec")
+    path, pos, kind, name = sync
+    spec = Map(pos)
+    spec["path"] = path
+    spec.kpos["path"] = pos
+    spec.vpos["path"] = pos
+    ref = Map(pos)
+    ref["kind"] = kind
+    ref["name"] = name
+    spec["sourceRef"] = ref
+    spec["prune"] = True
     data = Map(doc.pos())
     data["apiVersion"] = f"{KUSTOMIZE_GROUP}/v1"
     data["kind"] = "Kustomization"
     meta = Map(doc.pos())
-    meta["name"] = "flux-system"
-    meta["namespace"] = "flux-system"
+    meta["name"] = name
+    meta["namespace"] = doc.namespace or "flux-system"
     data["metadata"] = meta
     data["spec"] = spec
     return Document(doc.path, doc.index, data, doc.line, doc.doc_class)
+
+
+# --- files nothing applies -------------------------------------------------------------------
+@dataclass(frozen=True)
+class DeadFile:
+    """A file Flux never applies. ``kind`` is ``manifest`` (a loose file), ``kustomization`` (a
+    kustomization.yaml nothing builds) or ``flux-kustomization`` (a Flux Kustomization nothing
+    applies); the last two cover the files they would apply, which are not reported again."""
+
+    path: str
+    kind: str
+    message: str
+    line: int = 1
+    column: int = 1
+    covers: tuple[str, ...] = ()
+
+
+def _describe_kinds(docs: Iterable[Document]) -> str:
+    counts: dict[str, int] = {}
+    for doc in docs:
+        if doc.kind:
+            counts[doc.kind] = counts.get(doc.kind, 0) + 1
+    parts = [f"{n} {k}" if n > 1 else k for k, n in sorted(counts.items())]
+    return ", ".join(parts) if parts else "manifests"
+
+
+def dead_files(files: list[SourceFile], graph: FluxGraph, skip: "Any" = None) -> list[DeadFile]:
+    """Kubernetes manifests, kustomizations and Flux Kustomizations that nothing applies.
+
+    Only meaningful when the entrypoints are known. ``skip(path)`` says which files are outside
+    the question (bootstrap material, docs, chart templates, files tooling applies by hand).
+    """
+    if graph.mode != "entrypoints":
+        return []
+    view = [f for f in files if f.path not in graph.excluded_files]
+    by_path = {f.path: f for f in view}
+    chart_dirs = {f.path.rsplit("/", 1)[0] if "/" in f.path else "" for f in view
+                  if f.path.rsplit("/", 1)[-1] == "Chart.yaml"}
+
+    def outside(path: str) -> bool:
+        if path in graph.reached_files or path in graph.referenced_files:
+            return True
+        if any(d == "" or path.startswith(d + "/") for d in chart_dirs):
+            return True  # a Helm chart's files are rendered by Helm, not applied by Flux
+        return bool(skip and skip(path))
+
+    def k8s_docs(source: SourceFile) -> list[Document]:
+        return [d for d in source.documents if d.doc_class == DocClass.K8S]
+
+    probe = _Walker(view, set())
+    probe.graph.excluded_files = graph.excluded_files
+    out: list[DeadFile] = []
+    covered: set[str] = set()
+    # 1. Flux Kustomizations in files nothing applies: report the topmost, cover what they reach.
+    dead_ks = [d for f in view if not outside(f.path) for d in f.documents if is_flux_kustomization(d)]
+    builds: dict[int, set[str]] = {}
+    for doc in dead_ks:
+        walker = _Walker(view, set())
+        walker.graph.excluded_files = graph.excluded_files
+        walker.visit(doc, None, (), set())
+        builds[id(doc)] = (walker.graph.reached_files | walker.graph.referenced_files) - {doc.path}
+    reached_by_other = set().union(*builds.values()) if builds else set()
+    for doc in dead_ks:
+        if doc.path in reached_by_other or doc.path in covered:
+            continue
+        covers = tuple(sorted(p for p in builds[id(doc)] if not outside(p)))
+        covered.update(covers)
+        covered.add(doc.path)
+        path = doc.get("spec", "path")
+        where = f" (its path {path} holds {len(covers)} file(s) that are not applied either)" if covers else ""
+        out.append(DeadFile(doc.path, "flux-kustomization",
+                            f"Flux Kustomization {doc.name} is applied by nothing{where}: no kustomization.yaml "
+                            "lists this file and no reconciled Flux path contains it; add it to its parent "
+                            "kustomization.yaml or delete it", doc.pos("kind").line, 1, covers))
+    # 2. kustomization files that no build uses.
+    dead_k = [f for f in view if f.path.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES
+              and not outside(f.path) and f.path not in covered]
+    kbuilds: dict[str, set[str]] = {}
+    for source in dead_k:
+        folder = source.path.rsplit("/", 1)[0] if "/" in source.path else ""
+        walker = _Walker(view, set())
+        walker.build_folder(folder, ())
+        kbuilds[source.path] = (walker.graph.reached_files | walker.graph.referenced_files) - {source.path}
+    nested = set().union(*kbuilds.values()) if kbuilds else set()
+    for source in dead_k:
+        if source.path in nested:
+            continue
+        covers = tuple(sorted(p for p in kbuilds[source.path] if not outside(p) and p not in covered))
+        if not any(k8s_docs(by_path[p]) for p in covers if p in by_path):
+            continue  # a kustomization of nothing Kubernetes (e.g. a Talos or tooling folder)
+        covered.update(covers)
+        covered.add(source.path)
+        folder = source.path.rsplit("/", 1)[0] if "/" in source.path else "."
+        out.append(DeadFile(source.path, "kustomization",
+                            f"{folder}/ is built by nothing: no Flux Kustomization path and no other "
+                            f"kustomization.yaml reaches it, so its {len(covers)} file(s) are never applied; "
+                            "reference it from a reconciled kustomization or delete it", 1, 1, covers))
+    # 3. loose manifests.
+    for source in view:
+        if source.kind != FileKind.YAML or outside(source.path) or source.path in covered:
+            continue
+        if source.path.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES:
+            continue
+        docs = k8s_docs(source)
+        if not docs:
+            continue
+        what = _describe_kinds(docs)
+        owner = _reconciled_folder(source.path, graph, by_path)
+        if owner is not None:
+            folder, ks_name = owner
+            message = (f"{what} is never applied: Flux Kustomization {ks_name} reconciles {folder}/ but its "
+                       f"kustomization.yaml does not list {source.path.rsplit('/', 1)[-1]}; list it under "
+                       "resources or delete the file")
+        else:
+            message = (f"{what} is never applied: no kustomization.yaml lists this file and no reconciled "
+                       "Flux path contains it; reference it or delete the file")
+        out.append(DeadFile(source.path, "manifest", message, docs[0].pos("kind").line if docs else 1, 1))
+    return sorted(out, key=lambda d: d.path)
+
+
+def _reconciled_folder(path: str, graph: FluxGraph, by_path: dict[str, SourceFile]) -> Optional[tuple[str, str]]:
+    """The nearest folder above ``path`` whose kustomization file Flux builds, and the Kustomization."""
+    parts = path.split("/")[:-1]
+    while parts:
+        folder = "/".join(parts)
+        for name in KUSTOMIZATION_NAMES:
+            candidate = f"{folder}/{name}"
+            if candidate in by_path and candidate in graph.reached_files:
+                for applied in graph.applied:
+                    if applied.doc.path.startswith(folder + "/") and applied.kustomization is not None:
+                        return folder, applied.kustomization.name
+                return folder, "?"
+        parts.pop()
+    return None

@@ -1,0 +1,427 @@
+"""Flux graph rules (``flux-``): what the graph walk found broken, sources, dependencies,
+duplicates, dead files, substitutions and removed APIs (domain.md §5)."""
+from __future__ import annotations
+
+import fnmatch
+from typing import Any, Iterable, Optional
+
+from ..context import Context
+from ..flux import (
+    HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, SUBSTITUTE_OPT_OUT, Applied, FluxGraph, KsNode, dead_files,
+    format_chain, is_flux_kustomization, variables_in,
+)
+from ..model import DocClass, Document, FileKind, KeyPath, SourceFile, iter_nodes
+
+FAMILIES = ("flux",)
+SOURCE_KINDS = ("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart")
+# API versions the Flux controllers no longer serve: (group, version) -> (Flux release, replacement).
+REMOVED_APIS = {
+    (KUSTOMIZE_GROUP, "v1beta1"): ("2.7", "v1"), (KUSTOMIZE_GROUP, "v1beta2"): ("2.8", "v1"),
+    (HELM_GROUP, "v2beta1"): ("2.7", "v2"), (HELM_GROUP, "v2beta2"): ("2.8", "v2"),
+    (SOURCE_GROUP, "v1beta1"): ("2.7", "v1"), (SOURCE_GROUP, "v1beta2"): ("2.8", "v1"),
+    ("notification.toolkit.fluxcd.io", "v1beta1"): ("2.9", "v1 (Receiver) or v1beta3 (Alert, Provider)"),
+    ("notification.toolkit.fluxcd.io", "v1beta2"): ("2.9", "v1 (Receiver) or v1beta3 (Alert, Provider)"),
+    ("image.toolkit.fluxcd.io", "v1beta1"): ("2.9", "v1"), ("image.toolkit.fluxcd.io", "v1beta2"): ("2.9", "v1"),
+}
+
+
+def check(ctx: Context) -> None:
+    graph = ctx.index.graph
+    for event in graph.events:
+        ctx.report(event.rule, event.path, pos=event.pos, message=event.message, resource=event.resource)
+    if not graph.has_flux:
+        return
+    _sources(ctx, graph)
+    _dependencies(ctx, graph)
+    _duplicates(ctx)
+    _unreachable(ctx, graph)
+    _substitutions(ctx)
+    _removed_apis(ctx)
+    _required_fields(ctx, graph)
+    _sops_without_decryption(ctx, graph)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def _text(applied: Optional[Applied], value: Any) -> Optional[str]:
+    """A string field as Flux sees it (after the parent's substitutions); None when unknown."""
+    if not isinstance(value, str):
+        return None
+    if "${" in value:
+        if applied is None or not applied.substitutions.enabled:
+            return value
+        return applied.substitutions.resolve(value)
+    return value
+
+
+def _applications(ctx: Context, kind: str, group: str) -> list[Applied]:
+    return [a for a in ctx.index.applied_of_kind(kind) if a.doc.group == group]
+
+
+def _index(ctx: Context, kinds: Iterable[str]) -> dict[tuple[int, str, str, str], Applied]:
+    """Applied objects by (cluster root, kind, namespace, name)."""
+    out: dict[tuple[int, str, str, str], Applied] = {}
+    for kind in kinds:
+        for applied in ctx.index.applied_of_kind(kind):
+            name = _text(applied, applied.doc.name)
+            if name:
+                out.setdefault((id(applied.root), kind, applied.namespace or "", name), applied)
+    return out
+
+
+def _elsewhere(index: dict[tuple[int, str, str, str], Applied], root: int, kind: str, name: str) -> str:
+    spaces = sorted({k[2] for k in index if k[0] == root and k[1] == kind and k[3] == name})
+    return f" (one exists in namespace {spaces[0]}; set the namespace explicitly)" if spaces else ""
+
+
+def _uncertain_roots(graph: FluxGraph) -> set[int]:
+    """Clusters whose tree could not be followed completely (another repository, a path whose
+    variables are unknown): an object missing there may live in the part we cannot see."""
+    out: set[int] = set()
+    for node in graph.nodes:
+        if node.external or node.path is None:
+            out.add(id(node.root))
+    return out
+
+
+def _root_ks(graph: FluxGraph) -> dict[tuple[int, str, str, str], KsNode]:
+    return {(id(n.root), "Kustomization", n.namespace or "", n.name): n for n in graph.roots}
+
+
+# --- sources ----------------------------------------------------------------------------------
+def _sources(ctx: Context, graph: FluxGraph) -> None:
+    defined = {k: v for k, v in _index(ctx, SOURCE_KINDS).items() if v.doc.group == SOURCE_GROUP}
+    implicit = graph.implicit_sources
+    uncertain = _uncertain_roots(graph)
+
+    def exists(root: int, kind: str, namespace: str, name: str) -> bool:
+        return (root, kind, namespace, name) in defined or (kind, namespace, name) in implicit
+
+    roots = {id(n.doc) for n in graph.roots}
+    for node in graph.nodes:
+        if node.synthetic or id(node.doc) in roots:
+            continue  # Flux creates the entrypoint's source itself
+        applied = next((a for a in ctx.index.applications(node.doc) if a.root is node.root), None)
+        ref = node.spec.get("sourceRef")
+        if not isinstance(ref, dict) or applied is None:
+            continue
+        kind = _text(applied, ref.get("kind")) or "GitRepository"
+        name = _text(applied, ref.get("name"))
+        namespace = _text(applied, ref.get("namespace")) or node.namespace or ""
+        if not name or "${" in name or kind not in SOURCE_KINDS:
+            continue
+        if not exists(id(node.root), kind, namespace, name):
+            hint = _elsewhere(defined, id(node.root), kind, name)
+            if not hint and any(k == kind and n == name for k, _ns, n in implicit):
+                hint = " (the entrypoint's source lives in flux-system; set sourceRef.namespace: flux-system)"
+            ctx.report("flux-source-missing", node.doc, ("spec", "sourceRef", "name"),
+                       f"sourceRef {kind} {namespace}/{name} is not defined: nothing this cluster applies "
+                       f"creates it{hint}, so Flux never builds Kustomization {node.name}",
+                       value=True, namespace=node.namespace)
+    for applied in _applications(ctx, "HelmRelease", HELM_GROUP):
+        root = id(applied.root)
+        namespace = applied.namespace or ""
+        chart_ref = applied.doc.get("spec", "chart", "spec", "sourceRef")
+        key: KeyPath = ("spec", "chart", "spec", "sourceRef", "name")
+        default_kind = "HelmRepository"
+        if not isinstance(chart_ref, dict):
+            chart_ref = applied.doc.get("spec", "chartRef")
+            key, default_kind = ("spec", "chartRef", "name"), "OCIRepository"
+        if not isinstance(chart_ref, dict):
+            continue
+        kind = _text(applied, chart_ref.get("kind")) or default_kind
+        name = _text(applied, chart_ref.get("name"))
+        ref_ns = _text(applied, chart_ref.get("namespace")) or namespace
+        if not name or "${" in name or kind not in ("HelmRepository", "GitRepository", "OCIRepository", "Bucket"):
+            continue
+        if not exists(root, kind, ref_ns, name) and root not in uncertain:
+            ctx.report("flux-source-missing", applied.doc, key,
+                       f"chart source {kind} {ref_ns}/{name} is not defined: nothing this cluster applies "
+                       f"creates it{_elsewhere(defined, root, kind, name)}, so HelmRelease "
+                       f"{applied.doc.name} never installs", value=True, namespace=applied.namespace)
+
+
+# --- dependsOn --------------------------------------------------------------------------------
+def _dependency_targets(ctx: Context, graph: FluxGraph) -> list[tuple[Applied, str, int, tuple[int, str, str, str]]]:
+    """Every dependsOn entry: (the dependent, its kind, entry index, the key it points to)."""
+    out = []
+    for kind, group in (("Kustomization", KUSTOMIZE_GROUP), ("HelmRelease", HELM_GROUP)):
+        for applied in _applications(ctx, kind, group):
+            deps = applied.doc.get("spec", "dependsOn")
+            for i, dep in enumerate(deps if isinstance(deps, list) else []):
+                if not isinstance(dep, dict):
+                    continue
+                name = _text(applied, dep.get("name"))
+                dep_kind = _text(applied, dep.get("kind")) or kind
+                namespace = _text(applied, dep.get("namespace")) or applied.namespace or "flux-system"
+                if name and "${" not in name and "${" not in namespace:
+                    out.append((applied, kind, i, (id(applied.root), dep_kind, namespace, name)))
+    return out
+
+
+def _dependencies(ctx: Context, graph: FluxGraph) -> None:
+    existing = {**_index(ctx, ("Kustomization", "HelmRelease")), **_root_ks(graph)}
+    existing = {k: v for k, v in existing.items()}
+    uncertain = _uncertain_roots(graph)
+    targets = _dependency_targets(ctx, graph)
+    edges: dict[tuple[int, str, str, str], list[tuple[tuple[int, str, str, str], Applied, int]]] = {}
+    seen: set[tuple[int, int]] = set()
+    for applied, kind, i, target in targets:
+        if (id(applied.doc), i) in seen:
+            continue
+        seen.add((id(applied.doc), i))
+        source = (id(applied.root), kind, applied.namespace or "", applied.doc.name)
+        edges.setdefault(source, []).append((target, applied, i))
+        if target not in existing and target[0] not in uncertain:
+            hint = _elsewhere(existing, target[0], target[1], target[3])  # type: ignore[arg-type]
+            ctx.report("flux-dependency-missing", applied.doc, ("spec", "dependsOn", i, "name"),
+                       f"dependsOn {target[1]} {target[2]}/{target[3]} does not exist in this cluster{hint}; "
+                       f"{kind} {applied.doc.name} waits for it forever",
+                       value=True, namespace=applied.namespace)
+    _cycles(ctx, edges)
+
+
+def _cycles(ctx: Context, edges: dict[Any, list[tuple[Any, Applied, int]]]) -> None:
+    """Report each dependsOn cycle once, at the edge leaving its first member."""
+    reported: set[frozenset[Any]] = set()
+    for start in sorted(edges, key=lambda k: (k[1], k[2], k[3])):
+        stack: list[tuple[Any, list[Any]]] = [(start, [start])]
+        visited: set[Any] = set()
+        while stack:
+            node, path = stack.pop()
+            for target, _applied, _i in edges.get(node, []):
+                if target == start:
+                    members = frozenset(path)
+                    if members in reported:
+                        continue
+                    reported.add(members)
+                    first_target = path[1] if len(path) > 1 else start
+                    applied, index = next((a, i) for t, a, i in edges[start] if t == first_target)
+                    names = " → ".join(f"{k[1]} {k[3]}" for k in path + [start])
+                    ctx.report("flux-dependency-cycle", applied.doc, ("spec", "dependsOn", index, "name"),
+                               f"dependsOn cycle: {names}; none of them ever becomes ready. Remove one "
+                               "of these dependencies", value=True, namespace=applied.namespace)
+                elif target not in visited and target in edges:
+                    visited.add(target)
+                    stack.append((target, path + [target]))
+
+
+# --- duplicates -------------------------------------------------------------------------------
+def _duplicates(ctx: Context) -> None:
+    groups: dict[tuple[int, str, str, str, str], list[Applied]] = {}
+    for applied in ctx.index.applied:
+        doc = applied.doc
+        if doc.doc_class != DocClass.K8S or not doc.name:
+            continue
+        name = _text(applied, doc.name)
+        if not name or "${" in name:
+            continue
+        key = (id(applied.root), doc.group, doc.kind, applied.namespace or "", name)
+        groups.setdefault(key, []).append(applied)
+    for (_root, _group, kind, namespace, name), items in groups.items():
+        distinct: dict[tuple[int, int], Applied] = {}
+        for item in items:
+            distinct.setdefault((id(item.doc), id(item.kustomization)), item)
+        if len(distinct) < 2:
+            continue
+        ordered = sorted(distinct.values(), key=lambda a: (a.doc.path, a.doc.line))
+        first = ordered[0]
+        for other in ordered[1:]:
+            if other.doc is first.doc and other.kustomization is not first.kustomization:
+                where = (f"both Flux Kustomizations {first.kustomization.name if first.kustomization else '?'} "
+                         f"and {other.kustomization.name if other.kustomization else '?'} apply this file; "
+                         "they fight over the object and a prune by either removes it")
+            elif other.kustomization is first.kustomization:
+                where = (f"{first.doc.path}:{first.doc.pos('metadata', 'name').line} defines it too, in the "
+                         "same build; kustomize fails with 'may not add resource with an already registered id'")
+            else:
+                where = (f"{first.doc.path}:{first.doc.pos('metadata', 'name').line} defines it too "
+                         f"(Flux Kustomization {first.kustomization.name if first.kustomization else '?'}); "
+                         "the two Kustomizations fight over it and a prune by either removes it")
+            ns = f"{namespace}/" if namespace else ""
+            ctx.report("flux-duplicate-object", other.doc, ("metadata", "name"),
+                       f"{kind} {ns}{name} is applied twice: {where}", namespace=other.namespace)
+
+
+# --- dead files -------------------------------------------------------------------------------
+def unreachable_skip(ctx_options: dict[str, Any], files: list[SourceFile]) -> Any:
+    """The files flux-unreachable leaves alone: bootstrap, docs, templates, archives, files that
+    tooling (Taskfiles, scripts, helmfiles, Talos configs) mentions by path."""
+    skip_dirs = {str(d) for d in ctx_options.get("skip_dirs") or []}
+    skip_globs = [str(g) for g in ctx_options.get("skip") or []]
+    tooling = _tooling_text(files) if ctx_options.get("tooling_mentions", True) else ""
+
+    def skip(path: str) -> bool:
+        folders = path.split("/")[:-1]
+        if any(part.startswith(".") or part.lower() in skip_dirs for part in folders):
+            return True
+        if any(fnmatch.fnmatchcase(path, g) for g in skip_globs):
+            return True
+        return bool(tooling) and _mentioned(path, tooling)
+
+    return skip
+
+
+def _tooling_text(files: list[SourceFile]) -> str:
+    parts = []
+    for source in files:
+        name = source.path.rsplit("/", 1)[-1].lower()
+        if name.endswith((".md", ".txt", ".rst", ".adoc")) or not source.text:
+            continue
+        if source.kind in (FileKind.TEXT, FileKind.TEMPLATE):
+            parts.append(source.text)
+        elif source.kind == FileKind.YAML and source.documents and all(
+                d.doc_class != DocClass.K8S and d.doc_class != DocClass.KUSTOMIZE for d in source.documents):
+            parts.append(source.text)  # Taskfiles, helmfiles, talconfig, workflows
+    return "\n".join(parts)
+
+
+def _mentioned(path: str, text: str) -> bool:
+    import re
+
+    parts = path.split("/")
+    name = parts[-1]
+    stem = path if name not in ("kustomization.yaml", "kustomization.yml", "Kustomization") \
+        else "/".join(parts[:-1])
+    pieces = stem.split("/")
+    for start in range(0, max(1, len(pieces) - 1)):
+        suffix = "/".join(pieces[start:])
+        if re.search(r"(?<![\w.-])" + re.escape(suffix) + r"(?![\w.-])", text):
+            return True
+    return False
+
+
+def _unreachable(ctx: Context, graph: FluxGraph) -> None:
+    if not ctx.enabled("flux-unreachable"):
+        return
+    files = ctx.index.files
+    skip = unreachable_skip(ctx.options("flux-unreachable"), files)
+    for dead in dead_files(files, graph, skip):
+        ctx.report("flux-unreachable", dead.path, pos=_pos(dead.line, dead.column), message=dead.message)
+
+
+def _pos(line: int, column: int):  # type: ignore[no-untyped-def]
+    from ..model import Pos
+
+    return Pos(line, column)
+
+
+# --- substitutions ----------------------------------------------------------------------------
+def _substitutions(ctx: Context) -> None:
+    if not ctx.enabled("flux-substitution-undefined"):
+        return
+    seen: set[tuple[int, int, str]] = set()
+    for applied in ctx.index.applied:
+        subst = applied.substitutions
+        doc = applied.doc
+        if not subst.enabled or doc.doc_class != DocClass.K8S or applied.kustomization is None:
+            continue
+        if SUBSTITUTE_OPT_OUT in doc.labels() and doc.labels()[SUBSTITUTE_OPT_OUT] == "disabled":
+            continue
+        if str(doc.annotations().get(SUBSTITUTE_OPT_OUT, "")) == "disabled":
+            continue
+        for path, value, _parent in iter_nodes(doc.data):
+            if not isinstance(value, str) or "${" not in value:
+                continue
+            for name, has_default in variables_in(value):
+                if has_default or subst.defined(name) is not False:
+                    continue
+                key = (id(doc), id(applied.kustomization), name)
+                if key in seen:
+                    continue
+                seen.add(key)
+                ks = applied.kustomization
+                known = ", ".join(sorted(subst.values)[:8]) or "none"
+                ctx.report("flux-substitution-undefined", doc, path,
+                           f"${{{name}}} is defined by no postBuild substitute or substituteFrom of Flux "
+                           f"Kustomization {ks.name} ({ks.path}); Flux replaces it with an empty string. "
+                           f"Defined: {known}. Define it, give a default (${{{name}:=value}}) or escape it "
+                           f"($${{{name}}})", value=True, namespace=applied.namespace)
+
+
+# --- API versions and required fields ---------------------------------------------------------
+def _version_tuple(text: Any) -> Optional[tuple[int, ...]]:
+    if not isinstance(text, str):
+        return None
+    digits = text.lstrip("v").split(".")
+    try:
+        return tuple(int(d) for d in digits[:2])
+    except ValueError:
+        return None
+
+
+def _removed_apis(ctx: Context) -> None:
+    declared = _version_tuple((ctx.policy.architecture.get("versions") or {}).get("flux")
+                              if isinstance(ctx.policy.architecture.get("versions"), dict) else None)
+    seen: set[int] = set()
+    for applied in ctx.index.applied:
+        doc = applied.doc
+        if id(doc) in seen or doc.doc_class != DocClass.K8S or "/" not in doc.api_version:
+            continue
+        seen.add(id(doc))
+        group, version = doc.api_version.rsplit("/", 1)
+        removed = REMOVED_APIS.get((group, version))
+        if removed is None:
+            continue
+        release, replacement = removed
+        if declared is not None and declared < _version_tuple(release):  # type: ignore[operator]
+            continue  # the cluster runs a Flux that still serves it
+        ctx.report("flux-api-removed", doc, ("apiVersion",),
+                   f"{doc.api_version} was removed in Flux {release}; the controllers reject this {doc.kind}. "
+                   f"Use {group}/{replacement}", value=True, namespace=applied.namespace)
+
+
+def _required_fields(ctx: Context, graph: FluxGraph) -> None:
+    seen: set[int] = set()
+    for applied in _applications(ctx, "Kustomization", KUSTOMIZE_GROUP):
+        doc = applied.doc
+        if id(doc) in seen or not isinstance(doc.get("spec"), dict):
+            continue
+        seen.add(id(doc))
+        if "prune" not in doc.get("spec"):
+            patched = any(n.doc is doc and "prune" in n.spec for n in graph.nodes)
+            if not patched:
+                ctx.report("flux-prune-missing", doc, ("spec",),
+                           f"Kustomization {doc.name} has no spec.prune; it is required by "
+                           f"{KUSTOMIZE_GROUP}/v1 and the API server rejects the object. Set prune: true "
+                           "(delete what leaves Git) or prune: false", namespace=applied.namespace)
+    seen.clear()
+    for applied in _applications(ctx, "HelmRelease", HELM_GROUP):
+        doc = applied.doc
+        spec = doc.get("spec")
+        if id(doc) in seen or not isinstance(spec, dict) or not doc.api_version.endswith("/v2"):
+            continue
+        seen.add(id(doc))
+        has_chart, has_ref = spec.get("chart") is not None, spec.get("chartRef") is not None
+        if has_chart and has_ref:
+            ctx.report("flux-helmrelease-chart", doc, ("spec", "chartRef"),
+                       f"HelmRelease {doc.name} sets both spec.chart and spec.chartRef; the API server "
+                       "rejects it ('either chart or chartRef must be set'). Keep one",
+                       namespace=applied.namespace)
+        elif not has_chart and not has_ref:
+            ctx.report("flux-helmrelease-chart", doc, ("spec",),
+                       f"HelmRelease {doc.name} sets neither spec.chart nor spec.chartRef; the API server "
+                       "rejects it. Point it at a chart", namespace=applied.namespace)
+
+
+def _sops_without_decryption(ctx: Context, graph: FluxGraph) -> None:
+    nodes = {id(n.doc): n for n in graph.nodes}
+    for applied in ctx.index.applied_of_kind("Secret"):
+        doc = applied.doc
+        if not doc.sops or doc.api_version != "v1" or applied.kustomization is None:
+            continue
+        if str(doc.annotations().get("kustomize.toolkit.fluxcd.io/decrypt", "")) == "disabled":
+            continue
+        node = nodes.get(id(applied.kustomization))
+        spec = node.spec if node is not None else applied.kustomization.get("spec")
+        decryption = spec.get("decryption") if isinstance(spec, dict) else None
+        if isinstance(decryption, dict) and decryption.get("provider"):
+            continue
+        ks = applied.kustomization
+        ctx.report("flux-sops-no-decryption", doc, ("sops",),
+                   f"this SOPS-encrypted Secret is applied by Flux Kustomization {ks.name} ({ks.path}), which "
+                   "has no spec.decryption; Flux fails with 'is SOPS encrypted, configuring decryption is "
+                   "required'. Add decryption: {provider: sops, secretRef: {name: sops-age}} "
+                   f"(chain: {format_chain(applied.local_chain)})", namespace=applied.namespace)
+
+
+__all__ = ["check", "unreachable_skip", "is_flux_kustomization", "Document"]
