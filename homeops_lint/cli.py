@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, str] = {
     "rule": "homeops_lint.cli:cmd_rule",
     "init": "homeops_lint.cli:cmd_init",
     "test": "homeops_lint.ruletest:main",
+    "graph": "homeops_lint.graph_cmd:main",
     "baseline": "homeops_lint.baseline:cmd_baseline",
     "hook": "homeops_lint.gitchanges:cmd_hook",
 }

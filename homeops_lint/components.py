@@ -279,6 +279,10 @@ def bootstrap_definitions(files: list[SourceFile], components: dict[str, Compone
                 out.extend(_helmfile(doc, components))
             elif doc.doc_class in (DocClass.TALOS, DocClass.TALHELPER):
                 out.extend(_talos_manifests(doc, components))
+                if doc.index == 0 and not is_applied(doc):
+                    how = "talhelper config" if doc.doc_class == DocClass.TALHELPER else "Talos machine config"
+                    out.extend(Definition(c.name, doc.path, doc.line, how, helm=False)
+                               for c in components.values() if doc.doc_class.value in c.doc_classes)
             elif doc.doc_class == DocClass.KUSTOMIZE and not is_applied(doc):
                 charts = doc.get("helmCharts")
                 for i, chart in enumerate(charts if isinstance(charts, list) else []):

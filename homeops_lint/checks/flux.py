@@ -3,6 +3,7 @@ duplicates, dead files, substitutions and removed APIs (domain.md §5)."""
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Any, Iterable, Optional
 
 from ..context import Context
@@ -261,23 +262,31 @@ def unreachable_skip(ctx_options: dict[str, Any], files: list[SourceFile]) -> An
     return skip
 
 
+_TOOLING_NAME = re.compile(
+    r"^(?:taskfile.*|makefile|gnumakefile|justfile|\.justfile|helmfile.*|talconfig.*|talenv.*|"
+    r"docker-compose.*|compose\.ya?ml)$|\.(?:sh|bash|zsh|fish|mk|just|ps1|py|nu)$", re.IGNORECASE)
+_TOOLING_DIRS = (".taskfiles/", ".github/workflows/", ".gitea/workflows/", ".forgejo/workflows/", "scripts/",
+                 "hack/", ".just/")
+
+
 def _tooling_text(files: list[SourceFile]) -> str:
+    """Text of the files that apply things by hand: Taskfiles, scripts, helmfiles, CI workflows,
+    Talos and talhelper configs (documentation is not tooling)."""
     parts = []
     for source in files:
-        name = source.path.rsplit("/", 1)[-1].lower()
-        if name.endswith((".md", ".txt", ".rst", ".adoc")) or not source.text:
+        name = source.path.rsplit("/", 1)[-1]
+        if not source.text or source.kind not in (FileKind.TEXT, FileKind.TEMPLATE, FileKind.YAML):
             continue
-        if source.kind in (FileKind.TEXT, FileKind.TEMPLATE):
+        tooling = bool(_TOOLING_NAME.search(name)) or any(
+            source.path.startswith(d) or f"/{d}" in source.path for d in _TOOLING_DIRS)
+        if not tooling and source.kind == FileKind.YAML:
+            tooling = any(d.doc_class in (DocClass.TALOS, DocClass.TALHELPER) for d in source.documents)
+        if tooling:
             parts.append(source.text)
-        elif source.kind == FileKind.YAML and source.documents and all(
-                d.doc_class != DocClass.K8S and d.doc_class != DocClass.KUSTOMIZE for d in source.documents):
-            parts.append(source.text)  # Taskfiles, helmfiles, talconfig, workflows
     return "\n".join(parts)
 
 
 def _mentioned(path: str, text: str) -> bool:
-    import re
-
     parts = path.split("/")
     name = parts[-1]
     stem = path if name not in ("kustomization.yaml", "kustomization.yml", "Kustomization") \
