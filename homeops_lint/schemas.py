@@ -32,7 +32,8 @@ from .resources import data_dir
 # loader keeps YAML 1.2 semantics (a string), so the validated view converts them back.
 _YAML11_TRUE = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"}
 _YAML11_FALSE = {"n", "N", "no", "No", "NO", "off", "Off", "OFF"}
-_YAML11_BOOL_RE = re.compile(r"(?:[:\-]|^)[ \t]+(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)[ \t]*(?:#.*)?$",
+# A plain YAML 1.1 boolean word as a value, item or flow entry. Over-matching only costs a copy.
+_YAML11_BOOL_RE = re.compile(r"[:\-\[{,][ \t]*(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)[ \t]*(?:$|[#,\]}])",
                              re.MULTILINE)
 
 
@@ -63,13 +64,27 @@ def k8s_view(value: Any, yaml11: bool = True) -> Any:
     return value
 
 
-def document_view(doc: Document, file_text: str) -> Any:
+class Views:
+    """What to validate for each document, with the per-file text scan done once per file."""
+
+    def __init__(self, file_text: Callable[[str], str]) -> None:
+        self._text = file_text
+        self._yaml11: dict[str, bool] = {}
+
+    def __call__(self, doc: Document) -> Any:
+        flag = self._yaml11.get(doc.path)
+        if flag is None:
+            flag = self._yaml11[doc.path] = needs_yaml11_view(self._text(doc.path))
+        return document_view(doc, flag)
+
+
+def document_view(doc: Document, yaml11: bool) -> Any:
     """What to validate for ``doc``: without the SOPS metadata block, YAML 1.1 booleans resolved
-    when the file may contain one, otherwise the document itself (no copy)."""
+    when its file may contain one (``yaml11``), otherwise the document itself (no copy)."""
     data = doc.data
     if not isinstance(data, dict):
         return data
-    if needs_yaml11_view(file_text):
+    if yaml11:
         data = k8s_view(data)
     if isinstance(data.get("sops"), dict):
         data = {k: v for k, v in data.items() if k != "sops"}
@@ -132,7 +147,30 @@ def pick_kubernetes_version(wanted: Optional[str]) -> Optional[str]:
     return fitting[-1] if fitting else versions[0]
 
 
-_REF_RE = re.compile(r'"\$ref":\s*"(?:/api/_definitions\.json)?#/\$defs/([^"]+)"')
+_DEFS_PREFIXES = ("/api/_definitions.json#/$defs/", "#/$defs/")
+
+
+def _localise(node: Any, refs: list[str]) -> Any:
+    """A copy of ``node`` without descriptions, its ``$ref``s pointing into the bundle's own
+    ``$defs``; the names it references are appended to ``refs``."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "description":
+                continue
+            if key == "$ref" and isinstance(value, str):
+                for prefix in _DEFS_PREFIXES:
+                    if value.startswith(prefix):
+                        refs.append(value[len(prefix):])
+                        value = "#/$defs/" + value[len(prefix):]
+                        break
+                out[key] = value
+            else:
+                out[key] = _localise(value, refs)
+        return out
+    if isinstance(node, list):
+        return [_localise(v, refs) for v in node]
+    return node
 
 
 class CoreSchemas:
@@ -157,8 +195,7 @@ class CoreSchemas:
         path = self.folder / f"{kind.lower()}-{prefix}{version}.json"
         if not path.is_file():
             return None
-        text = path.read_text()
-        top = json.loads(text)
+        top = json.loads(path.read_text())
         gvks = top.get("x-kubernetes-group-version-kind") or []
         if not any(g.get("group", "") == group and g.get("kind") == kind and g.get("version") == version
                    for g in gvks if isinstance(g, dict)):
@@ -166,16 +203,15 @@ class CoreSchemas:
         # Inline only the definitions this kind reaches, so compiling stays cheap.
         defs = self._defs()
         needed: dict[str, Any] = {}
-        pending = _REF_RE.findall(text)
-        while pending:
-            name = pending.pop()
-            if name in needed or name not in defs:
-                continue
-            needed[name] = defs[name]
-            pending.extend(_REF_RE.findall(json.dumps(defs[name])))
-        bundle = json.loads(json.dumps({**top, "$defs": needed}).replace('"/api/_definitions.json#/$defs/', '"#/$defs/'))
-        bundle.pop("$id", None)
-        return bundle
+        refs: list[str] = []
+        body = _localise(top, refs)
+        while refs:
+            name = refs.pop()
+            if name not in needed and name in defs:
+                needed[name] = _localise(defs[name], refs)
+        body.pop("$id", None)
+        body["$defs"] = needed
+        return body
 
 
 def crd_to_json_schema(node: Any, root: bool = False) -> Any:
@@ -251,6 +287,7 @@ class SchemaStore:
         for crd in crds:
             self._add_crd(crd)
         self._compiled: dict[Any, Union[Resolved, Unusable, None]] = {}
+        self._modelines: dict[str, list[tuple[int, str]]] = {}  # per file, scanned once
         self._shipped = data_dir("schemas") / "crds"
 
     # -- CRDs in the repository ------------------------------------------------------------
@@ -303,7 +340,9 @@ class SchemaStore:
                 yield ("file", str(folder), group, name), folder / group / name
 
     def _from_modeline(self, doc: Document, text: str, kind: str, version: str) -> Union[Resolved, Unusable, None]:
-        above = [(line, url) for line, url in modelines(text) if line < doc.line + 1]
+        if doc.path not in self._modelines:
+            self._modelines[doc.path] = modelines(text)
+        above = [(line, url) for line, url in self._modelines[doc.path] if line < doc.line + 1]
         if not above:
             return None
         url = above[-1][1]

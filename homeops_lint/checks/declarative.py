@@ -18,7 +18,7 @@ from typing import Any, Iterable, Optional
 from ..catalog import Catalog, Rule, substitute_options
 from ..context import Context
 from ..model import DocClass, Document, format_path
-from ..schemas import Issue, Resolved, document_view, validate
+from ..schemas import Issue, Resolved, Views, validate
 
 FAMILIES: tuple[str, ...] = ()  # any family: see rules_served
 DEFAULT_MESSAGE = "{kind} {name}: {error}"
@@ -33,8 +33,9 @@ def check(ctx: Context) -> None:
     if not rules:
         return
     patched = _patched_specs(ctx)
+    views = Views(lambda path: getattr(ctx.index.file(path), "text", ""))
     for rule in rules:
-        evaluate(ctx, rule, patched)
+        evaluate(ctx, rule, patched, views)
 
 
 def _patched_specs(ctx: Context) -> dict[int, Any]:
@@ -96,7 +97,7 @@ def compile_rule(rule: Rule, options: dict[str, Any]) -> Resolved:
     return Resolved(f"rule {rule.id}", jsonschema_rs.validator_for(schema), schema)
 
 
-def evaluate(ctx: Context, rule: Rule, patched: dict[int, Any]) -> None:
+def evaluate(ctx: Context, rule: Rule, patched: dict[int, Any], views: Views) -> None:
     spec = rule.declarative or {}
     match = spec.get("match") if isinstance(spec.get("match"), dict) else {}
     exclude = spec.get("exclude")
@@ -106,8 +107,7 @@ def evaluate(ctx: Context, rule: Rule, patched: dict[int, Any]) -> None:
     for doc, namespace in candidates(ctx, bool(match.get("applied", True))):
         if not selects(match, doc, namespace) or (exclude and selects(exclude, doc, namespace)):
             continue
-        source = ctx.index.file(doc.path)
-        data = document_view(doc, source.text if source is not None else "")
+        data = views(doc)
         if id(doc) in patched and isinstance(data, dict):
             data = {**data, "spec": patched[id(doc)]}
         for issue in validate(resolved, data):

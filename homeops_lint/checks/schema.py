@@ -15,7 +15,7 @@ from typing import Optional
 
 from ..context import Context
 from ..model import DocClass, Document
-from ..schemas import Resolved, SchemaStore, Unusable, document_view, settings_from_policy, validate
+from ..schemas import Resolved, SchemaStore, Unusable, Views, settings_from_policy, validate
 
 RULES = ("schema-invalid", "schema-unknown-field", "schema-missing")
 
@@ -35,20 +35,24 @@ def check(ctx: Context) -> None:
     if not any(ctx.enabled(rule) for rule in RULES):
         return
     store = build_store(ctx)
+    views = Views(lambda path: _text(ctx, path))
     namespaces: dict[int, Optional[str]] = {}
     for applied in ctx.index.applied:
         namespaces.setdefault(id(applied.doc), applied.namespace)
     for doc in documents(ctx):
-        source = ctx.index.file(doc.path)
-        text = source.text if source is not None else ""
-        resolved = store.resolve(doc, text)
+        resolved = store.resolve(doc, _text(ctx, doc.path))
         namespace = namespaces.get(id(doc), doc.namespace)
         if not isinstance(resolved, Resolved):
             _missing(ctx, doc, resolved, namespace)
             continue
-        for issue in validate(resolved, document_view(doc, text)):
+        for issue in validate(resolved, views(doc)):
             rule = "schema-unknown-field" if issue.unknown_field else "schema-invalid"
             ctx.report(rule, doc, issue.path, issue.message, namespace=namespace)
+
+
+def _text(ctx: Context, path: str) -> str:
+    source = ctx.index.file(path)
+    return source.text if source is not None else ""
 
 
 def _missing(ctx: Context, doc: Document, unusable: Optional[Unusable], namespace: Optional[str]) -> None:
