@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from .flux import Applied, Substitutions, VAR_RE
+from .flux import Applied, Substitutions
 from .ipmath import IPAddress, IPRange, ParsedCIDR, RangeError, parse_address, parse_cidr, parse_pool_range, \
     split_addresses
 from .model import Document, KeyPath, Pos, resource_id
@@ -45,13 +45,16 @@ DEPRECATED_ANNOTATIONS = {
     LBIPAM_IPS_LEGACY: LBIPAM_IPS, SHARING_KEY_LEGACY: SHARING_KEY, SHARING_CROSS_NS_LEGACY: SHARING_CROSS_NS,
     METALLB_IPS_LEGACY: METALLB_IPS, METALLB_POOL_LEGACY: METALLB_POOL, METALLB_SHARED_LEGACY: METALLB_SHARED,
 }
+# Variable names in a Flux ``${VAR}`` use, to say where a substituted value came from.
+_VAR_NAME_RE = re.compile(r"(?<!\$)\$\{#?([_a-zA-Z][_a-zA-Z0-9]*)")
 SERVICE_NAMESPACE_LABEL = "io.kubernetes.service.namespace"
 SERVICE_NAME_LABEL = "io.kubernetes.service.name"
 CILIUM_LB_CLASSES = ("io.cilium/bgp-control-plane", "io.cilium/l2-announcer")
 
 POOL_KINDS = ("CiliumLoadBalancerIPPool", "IPAddressPool")
 # Charts and workloads that terminate ingress traffic. k8s-gateway is a DNS server, not a gateway.
-_INGRESS_WORDS = ("ingress", "traefik", "envoy", "gateway", "contour", "kong", "haproxy", "istio")
+# Bare "gateway" is not enough (pushgateway, loki-gateway); Gateway objects and gateway labels are.
+_INGRESS_WORDS = ("ingress", "traefik", "envoy", "contour", "kong", "gateway-helm")
 _NOT_INGRESS = ("k8s-gateway", "k8s_gateway", "k8sgateway", "external-dns")
 
 
@@ -440,7 +443,7 @@ def resolve(applied: Applied, value: Any) -> tuple[Optional[str], str]:
     resolved = subst.resolve(text)
     if resolved is None:
         return None, ""
-    names = [m.group(1) for m in VAR_RE.finditer(text)]
+    names = list(dict.fromkeys(m.group(1) for m in _VAR_NAME_RE.finditer(text)))
     parts = []
     for name in names:
         where = subst.locations.get(name)
@@ -659,11 +662,12 @@ def _helm_services(values: Any) -> Iterable[tuple[KeyPath, dict[str, Any]]]:
             for k in annotations)
         spec = node.get("spec")
         has_ip = "loadBalancerIP" in node or (isinstance(spec, dict) and "loadBalancerIP" in spec)
-        if (has_ann or has_ip) and path:
+        described = bool((has_ann or has_ip) and path)
+        if described:
             yield path, node
         for key in reversed(list(node.keys())):
-            if key in ("annotations", "podAnnotations", "labels", "podLabels"):
-                continue
+            if key in ("annotations", "podAnnotations", "labels", "podLabels") or (described and key == "spec"):
+                continue  # a described Service's ``spec`` is part of it, not another Service
             stack.append((path + (key,), node[key]))
 
 

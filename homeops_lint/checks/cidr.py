@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 from ..context import Context
 from ..ipmath import IPRange, family_name, host_bits, range_text, subnet_count
-from ..model import Severity
+from ..model import DocClass, Severity
 from ..network_cidr import (POLICY, Group, NetValue, cilium_groups, pool_group, policy_group, talhelper_groups,
                             talos_groups)
 
@@ -57,7 +57,9 @@ def _report(ctx: Context, rule: str, value: NetValue, message: str, escalate: bo
             return
         ctx.report(rule, where, message=message + note, pos=pos)
     else:
-        ctx.report(rule, value.doc, value.key, message, value=True)
+        # Talos and talhelper documents are not Kubernetes objects: no kind/name to show
+        resource = None if value.doc.doc_class == DocClass.K8S else ""
+        ctx.report(rule, value.doc, value.key, message, value=True, resource=resource)
     if escalate and ctx.findings and ctx.findings[-1].rule == rule and \
             not ctx.policy.rule_config(rule).get("severity"):
         ctx.findings[-1] = dataclasses.replace(ctx.findings[-1], severity=Severity.ERROR)
@@ -69,7 +71,7 @@ def _report_group(ctx: Context, rule: str, group: Group, key: tuple[Any, ...], m
         if where is not None:
             ctx.report(rule, where, message=message + note, pos=pos)
         return
-    ctx.report(rule, group.doc, key, message)
+    ctx.report(rule, group.doc, key, message, resource=None if group.doc.doc_class == DocClass.K8S else "")
 
 
 # --- cidr-invalid -------------------------------------------------------------------------------

@@ -90,11 +90,13 @@ def _candidate_pools(pools: list[Pool], request: Request) -> list[Pool]:
 def _role_pools_hint(ctx: Context, pools: list[Pool], role: str) -> str:
     wanted = "default" if role == "any" else role
     fitting = [p for p in pools if p.role in (wanted, "any") and not p.disabled and p.blocks]
+    if any(p.role_source == "policy" for p in fitting):
+        fitting = [p for p in fitting if p.role_source == "policy"]  # the planned pools, not stray ones
     if fitting:
-        return "; " + "; ".join(f"the {wanted} pool {p.name} is {p.describe()}" for p in fitting[:3])
+        return "; " + "; ".join(f"the {p.role.replace('any', 'any-role')} pool {p.name} is {p.describe()}" for p in fitting[:3])
     declared = [(n, r, rs) for n, r, rs in policy_pools(ctx.policy) if r in (wanted, "any") and rs]
     if declared:
-        return "; " + "; ".join(f"the {wanted} pool {n} is {describe_ranges(rs)}" for n, _, rs in declared[:3])
+        return "; " + "; ".join(f"the {r.replace('any', 'any-role')} pool {n} is {describe_ranges(rs)}" for n, r, rs in declared[:3])
     return ""
 
 
@@ -115,8 +117,10 @@ def _check_one(ctx: Context, pools: list[Pool], request: Request, version: Optio
                     f"{ip} is in the reserved pool {reserved[0]}; reserved addresses are not handed out. "
                     f"Pick another address{_role_pools_hint(ctx, pools, role)}")
             return
+        consequence = "MetalLB cannot assign it" if all(p.implementation == "metallb" for p in candidates or pools) \
+            else "Cilium reports no_pool"
         _report(ctx, "lb-ip-outside-pool", request,
-                f"{ip} is in no pool, so Cilium reports no_pool and the {workload.describe()} never gets an "
+                f"{ip} is in no pool, so {consequence} and the {workload.describe()} never gets an "
                 f"address{_role_pools_hint(ctx, candidates or pools, role)}")
         return
     enabled = [p for p in holding if not p.disabled]
@@ -367,7 +371,10 @@ def _check_pool_overlap(ctx: Context, pools: list[Pool]) -> None:
                 continue
             shared = IPRange(block_a.range.version, max(block_a.range.first, block_b.range.first),
                              min(block_a.range.last, block_b.range.last))
-            if pool_a is pool_b:
+            if "metallb" in (pool_a.implementation, pool_b.implementation):
+                what = (f"overlaps {block_a.text} of pool {pool_a.name} ({pool_a.doc.path}); MetalLB's webhook "
+                        "rejects overlapping pools, and two IPAMs would hand out the same address")
+            elif pool_a is pool_b:
                 what = f"overlaps {block_a.text} of the same pool; Cilium marks the pool conflicting"
             else:
                 what = (f"overlaps {block_a.text} of pool {pool_a.name} ({pool_a.doc.path}); Cilium marks the newer "
