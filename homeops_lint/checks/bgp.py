@@ -115,7 +115,7 @@ def _check_deprecated(ctx: Context, version: Optional[tuple[int, int]], clusters
         else:
             extra = ""
         ctx.report("bgp-deprecated-api", applied.doc, ("kind",),
-                   "CiliumBGPPeeringPolicy (BGPv1) is deprecated since Cilium 1.18 and removed in 1.19;"
+                   "CiliumBGPPeeringPolicy (BGPv1) is deprecated since Cilium 1.18 and removed in 1.19."
                    f"{running}{extra} Migrate to CiliumBGPClusterConfig, CiliumBGPPeerConfig and "
                    "CiliumBGPAdvertisement (cilium.io/v2)")
     if version is None or version < (1, 18):
@@ -220,7 +220,7 @@ def _check_advertisements(ctx: Context, adverts: list[Applied], selected: set[in
 def _check_lb_announced(ctx: Context, clusters: list[Applied], peer_configs: list[Applied],
                         adverts: list[Applied], policies: list[Applied]) -> None:
     """With BGPv2 in use, each requested LoadBalancer IP family must be announced to some peer."""
-    if not clusters or policies:
+    if not clusters and not policies:
         return
     requests = [r for r in collect_requests(ctx.index, ctx.policy).requests if r.kind == "request"]
     families = {r.address.version for r in requests}
@@ -238,9 +238,16 @@ def _check_lb_announced(ctx: Context, clusters: list[Applied], peer_configs: lis
                 continue
             if any(selector_matches(selector, LabelView(a.doc.labels(), True)) is True for a in lb_adverts):
                 announcing.add(6 if family.get("afi") == "ipv6" else 4)
+    for applied in policies:
+        for _, router in _items(applied.doc.get("spec", "virtualRouters")):
+            kinds = router.get("serviceAdvertisements")
+            if router.get("serviceSelector") is not None and (kinds is None or "LoadBalancerIP" in (kinds or [])):
+                announcing.update((4, 6))  # BGPv1 announces to every neighbor, per their families
+    anchor = (clusters or policies)[0]
+    key: KeyPath = ("spec", "bgpInstances") if clusters else ("spec", "virtualRouters")
     for version in sorted(families - announcing):
         example = next(r for r in requests if r.address.version == version)
-        ctx.report("bgp-lb-not-advertised", clusters[0].doc, ("spec", "bgpInstances"),
+        ctx.report("bgp-lb-not-advertised", anchor.doc, key,
                    f"LoadBalancer IPs such as {example.address} ({example.workload.describe()}) are requested, but no "
                    f"CiliumBGPPeerConfig ipv{version} family selects a CiliumBGPAdvertisement of LoadBalancerIP "
                    "Service addresses, so the router never learns them; add one")

@@ -117,6 +117,11 @@ def _overlap_message(a: NetValue, b: NetValue) -> str:
     for v in (a, b):
         if v.parsed is not None and v.parsed.host_bits:
             note = f" ({v.text} means {v.parsed.network} once its host bits are masked)"
+    if "node-ip" in (a.kind, b.kind):
+        node, other = (a, b) if a.kind == "node-ip" else (b, a)
+        shown_other = shown_b if other is b else shown_a
+        return (f"the node address {node.range} is inside the {_NAMES[other.kind]} network {shown_other}{note}; "
+                "a node address must not be handed out or routed as another network. Move one of them")
     return (f"the {_NAMES[a.kind]} network {shown_a} overlaps the {_NAMES[b.kind]} network {shown_b}{note}; they "
             f"share {range_text(shared)}. Give each its own, disjoint range")
 
@@ -192,8 +197,8 @@ def _check_mismatch(ctx: Context, policy: Optional[Group], repo_groups: list[Gro
     pods = [v for g in ([policy] if policy else []) + repo_groups for v in g.of("pods") if v.parsed is not None]
     for group in repo_groups:
         for value in group.of("native-routing"):
-            if value.parsed is None:
-                continue
+            if value.parsed is None or value.family != (4 if "ipv4" in value.source.lower() else 6):
+                continue  # a value of the wrong family is cidr-family's
             family_pods = {p.parsed.network for p in pods if p.parsed and p.parsed.network.version == value.family}
             uncovered = [p for p in family_pods if not p.subnet_of(value.parsed.network)]  # type: ignore[arg-type]
             if uncovered:
@@ -223,14 +228,15 @@ def _check_family(ctx: Context, group: Group) -> None:
                         f"takes exactly one network per family. Keep one")
     pods, services = _families(lists["pods"]), _families(lists["services"])
     if pods and services:
-        if len(pods) != len(services) or set(pods) != set(services):
+        if set(pods) != set(services) or (len(pods) != len(services) and len(set(pods)) == len(pods)
+                                          and len(set(services)) == len(services)):
             missing = sorted(set(pods) ^ set(services))
             target = lists["services"][0] if len(services) < len(pods) else lists["pods"][0]
             _report(ctx, "cidr-family", target,
                     f"{group.label} has {_fam(pods)} pod network(s) but {_fam(services)} service network(s); "
                     f"dual-stack needs one of each per family (add the {', '.join(family_name(v) for v in missing)} "
                     "one, or drop the other)")
-        elif pods != services:
+        elif len(pods) == len(services) and pods != services:
             _report(ctx, "cidr-family", lists["services"][0],
                     f"{group.label} lists pods as {_fam(pods)} but services as {_fam(services)}; the first entry is the "
                     "primary family, keep the same order in both")
@@ -296,7 +302,8 @@ def _check_size(ctx: Context, group: Group, cluster_masks: dict[int, int], node_
         if diff > max_diff and (network.version == 6 or group.strict or cilium):
             _report(ctx, "cidr-size", value,
                     f"pod network {network} with the {what} /{mask} is {diff} bits apart; the node CIDR allocator "
-                    f"refuses more than {max_diff}. Use /{mask - max_diff} or a longer prefix, or a larger mask")
+                    f"refuses more than {max_diff}. Use a pod prefix of /{mask - max_diff} or longer, or a per-node "
+                    f"mask of /{network.prefixlen + max_diff} or shorter")
             continue
         count = subnet_count(network, mask)
         if not cilium and node_count and count < node_count:
