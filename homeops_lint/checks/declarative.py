@@ -17,7 +17,7 @@ from typing import Any, Iterable, Optional
 
 from ..catalog import Catalog, Rule, substitute_options
 from ..context import Context
-from ..model import DocClass, Document, format_path
+from ..model import DocClass, Document, format_path, resource_id
 from ..schemas import Issue, Resolved, Views, validate
 
 FAMILIES: tuple[str, ...] = ()  # any family: see rules_served
@@ -51,17 +51,21 @@ def _patched_specs(ctx: Context) -> dict[int, Any]:
     return out
 
 
-def candidates(ctx: Context, applied: bool) -> Iterable[tuple[Document, Optional[str]]]:
+def candidates(ctx: Context, applied: bool) -> Iterable[tuple[Document, Optional[str], str]]:
+    """(document, effective namespace, name as Flux substitutes it) of the objects to judge."""
     if not applied:
         for doc in ctx.index.documents_of(DocClass.K8S):
-            yield doc, doc.namespace
+            yield doc, doc.namespace, doc.name
         return
     seen: set[tuple[int, Optional[str]]] = set()
     for item in ctx.index.applied:
         key = (id(item.doc), item.namespace)
         if item.doc.doc_class == DocClass.K8S and key not in seen:
             seen.add(key)
-            yield item.doc, item.namespace
+            name = item.doc.name
+            if "${" in name:
+                name = item.substitutions.resolve(name) or name
+            yield item.doc, item.namespace, name
 
 
 def _patterns(value: Any) -> list[str]:
@@ -104,15 +108,15 @@ def evaluate(ctx: Context, rule: Rule, patched: dict[int, Any], views: Views) ->
     options = ctx.options(rule.id)
     resolved = compile_rule(rule, options)
     template = str(spec.get("message") or DEFAULT_MESSAGE)
-    for doc, namespace in candidates(ctx, bool(match.get("applied", True))):
+    for doc, namespace, name in candidates(ctx, bool(match.get("applied", True))):
         if not selects(match, doc, namespace) or (exclude and selects(exclude, doc, namespace)):
             continue
         data = views(doc)
         if id(doc) in patched and isinstance(data, dict):
             data = {**data, "spec": patched[id(doc)]}
         for issue in validate(resolved, data):
-            ctx.report(rule.id, doc, issue.path, render(template, rule, doc, namespace, issue, options),
-                       namespace=namespace)
+            ctx.report(rule.id, doc, issue.path, render(template, rule, doc, name, namespace, issue, options),
+                       namespace=namespace, resource=resource_id(doc.kind, namespace, name))
 
 
 class _Fields(dict):  # type: ignore[type-arg]
@@ -120,13 +124,13 @@ class _Fields(dict):  # type: ignore[type-arg]
         return "{" + key + "}"  # an unknown field stays visible instead of crashing the run
 
 
-def render(template: str, rule: Rule, doc: Document, namespace: Optional[str], issue: Issue,
+def render(template: str, rule: Rule, doc: Document, name: str, namespace: Optional[str], issue: Issue,
            options: dict[str, Any]) -> str:
     value = issue.value if isinstance(issue.value, (str, int, float, bool)) else ""
-    fields = _Fields(kind=doc.kind, name=doc.name, namespace=namespace or "", apiVersion=doc.api_version,
+    fields = _Fields(kind=doc.kind, name=name, namespace=namespace or "", apiVersion=doc.api_version,
                      path=format_path(issue.path), value=value, error=issue.message, rule=rule.id,
                      options=options)
     try:
         return string.Formatter().vformat(template, (), fields)
     except (ValueError, KeyError, IndexError, AttributeError, TypeError):
-        return f"{doc.kind} {doc.name}: {issue.message}"
+        return f"{doc.kind} {name}: {issue.message}"
