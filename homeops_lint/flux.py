@@ -97,6 +97,14 @@ class Applied:
     substitutions: "Substitutions"
     root: Optional[Document] = None  # the entrypoint (one cluster) whose tree applies it
     ks_step: int = 0  # index in ``chain`` of the applying Kustomization's own step
+    # The namespace transformer also renames Namespace objects (kustomize's fieldspec
+    # metadata/name of kind Namespace): cluster-template's shared ``name: _`` Namespace.
+    renamed: Optional[str] = None
+
+    @property
+    def name(self) -> str:
+        """The object's effective name."""
+        return self.renamed or self.doc.name
 
     @property
     def local_chain(self) -> tuple[str, ...]:
@@ -439,22 +447,30 @@ def _json6902(spec: dict[str, Any], ops: list[Any]) -> dict[str, Any]:
     return spec_out if isinstance(spec_out, dict) else spec
 
 
-def patched_spec(doc: Document, namespace: Optional[str], patches: Any) -> dict[str, Any]:
-    """``doc``'s spec after the parent Kustomization's ``spec.patches`` that target it."""
-    spec = doc.get("spec")
-    out: dict[str, Any] = dict(spec) if isinstance(spec, dict) else {}
+Patch = tuple[Any, Any]  # (parsed patch body: a mapping or a JSON6902 list, its target or None)
+
+
+def inline_patches(patches: Any) -> list[Patch]:
+    """The ``spec.patches`` of a Flux Kustomization (inline strings), parsed."""
+    out: list[Patch] = []
     if not isinstance(patches, list):
         return out
     from . import yamlload
 
     for item in patches:
-        if not isinstance(item, dict) or not isinstance(item.get("patch"), str):
-            continue
-        try:
-            body = yamlload.load_one(item["patch"])
-        except ValueError:
-            continue
-        target = item.get("target")
+        if isinstance(item, dict) and isinstance(item.get("patch"), str):
+            try:
+                out.append((yamlload.load_one(item["patch"]), item.get("target")))
+            except ValueError:
+                continue
+    return out
+
+
+def patched_spec(doc: Document, namespace: Optional[str], patches: list[Patch]) -> dict[str, Any]:
+    """``doc``'s spec after the patches (parent ``spec.patches``, kustomize ``patches``) that target it."""
+    spec = doc.get("spec")
+    out: dict[str, Any] = dict(spec) if isinstance(spec, dict) else {}
+    for body, target in patches:
         if isinstance(body, list):
             if _target_matches(target, doc, namespace):
                 out = _json6902(_deep_copy(out), body)
@@ -484,6 +500,7 @@ class _Walker:
         self.graph = FluxGraph()
         self.source_names = root_source_names
         self.visiting: set[str] = set()
+        self.kpatches = _kustomize_patches_by_doc(self.tree)
 
     # --- kustomize builds -------------------------------------------------------------
     def build_folder(self, folder: str, chain: tuple[str, ...], depth: int = 0) -> Build:
@@ -601,9 +618,8 @@ class _Walker:
             return None
         seen.add(id(ks))
         namespace = namespace or ks.namespace or "flux-system"
-        spec = parent.spec.get("patches") if parent is not None else None
-        effective = patched_spec(ks, namespace, spec) if spec else (
-            dict(ks.get("spec")) if isinstance(ks.get("spec"), dict) else {})
+        patches = self.kpatches.get(id(ks), []) + (inline_patches(parent.spec.get("patches")) if parent else [])
+        effective = patched_spec(ks, namespace, patches)
         node = KsNode(ks, None, parent, namespace=namespace, spec=effective, root=root or ks,
                       synthetic=synthetic)
         node.substitutions = substitutions_for(ks, effective)
@@ -676,7 +692,8 @@ class _Walker:
         step = len(chain)
         for doc, ns_override, doc_chain in items:
             ns = effective_namespace(doc, target_ns or ns_override)
-            applied = Applied(doc, ns, ks, doc_chain, node.substitutions, node.root, step)
+            renamed = (target_ns or ns_override) if doc.kind == "Namespace" and doc.api_version == "v1" else None
+            applied = Applied(doc, ns, ks, doc_chain, node.substitutions, node.root, step, renamed)
             node.objects.append(applied)
             self.graph.applied.append(applied)
         for applied in list(node.objects):
@@ -686,6 +703,56 @@ class _Walker:
                 if child is not None:
                     node.children.append(child)
         return node
+
+
+def _kustomize_patches_by_doc(tree: _Tree) -> dict[int, list[Patch]]:
+    """Patches that kustomization files apply to the Flux Kustomizations they list directly (how
+    ``flux-system/kustomization.yaml`` adds ``decryption`` to the flux-system Kustomization)."""
+    from . import yamlload
+
+    out: dict[int, list[Patch]] = {}
+    for path, source in tree.files.items():
+        if path.rsplit("/", 1)[-1] not in KUSTOMIZATION_NAMES or not source.documents:
+            continue
+        data = source.documents[0].data
+        if not isinstance(data, dict):
+            continue
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        patches: list[Patch] = []
+
+        def body_of(item: Any) -> Any:
+            if isinstance(item, str) and ("\n" in item or ":" in item):
+                try:
+                    return yamlload.load_one(item)
+                except ValueError:
+                    return None
+            if isinstance(item, str):
+                target = normalize(folder, item)
+                ref = tree.files.get(target) if target is not None else None
+                return ref.documents[0].data if ref is not None and ref.documents else None
+            return None
+
+        for section in ("patches", "patchesJson6902"):
+            for item in data.get(section) or [] if isinstance(data.get(section), list) else []:
+                if isinstance(item, dict):
+                    body = body_of(item.get("patch")) if isinstance(item.get("patch"), str) else body_of(item.get("path"))
+                    if body is not None:
+                        patches.append((body, item.get("target")))
+        for item in data.get("patchesStrategicMerge") or [] if isinstance(data.get("patchesStrategicMerge"), list) else []:
+            body = body_of(item)
+            if body is not None:
+                patches.append((body, None))
+        patches = [p for p in patches if isinstance(p[0], list) or (
+            isinstance(p[0], dict) and p[0].get("kind") in (None, "Kustomization"))]
+        if not patches:
+            continue
+        for entry in data.get("resources") or [] if isinstance(data.get("resources"), list) else []:
+            target = normalize(folder, entry) if isinstance(entry, str) else None
+            listed = tree.files.get(target) if target is not None else None
+            for doc in listed.documents if listed is not None else []:
+                if is_flux_kustomization(doc):
+                    out.setdefault(id(doc), []).extend(patches)
+    return out
 
 
 def _file_refs(section: Any) -> list[str]:
@@ -925,9 +992,9 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
         if node is not None:
             graph.roots.append(node)
     # A document reachable several times through one chain is applied once; keep distinct ones.
-    unique: dict[tuple[int, Optional[str], int], Applied] = {}
+    unique: dict[tuple[int, Optional[str], int, Optional[str]], Applied] = {}
     for applied in graph.applied:
-        key = (id(applied.doc), applied.namespace, id(applied.kustomization))
+        key = (id(applied.doc), applied.namespace, id(applied.kustomization), applied.renamed)
         unique.setdefault(key, applied)
     graph.applied = list(unique.values())
     _resolve_substitute_from(graph)
@@ -1030,8 +1097,16 @@ def dead_files(files: list[SourceFile], graph: FluxGraph, skip: "Any" = None) ->
                             "lists this file and no reconciled Flux path contains it; add it to its parent "
                             "kustomization.yaml or delete it", doc.pos("kind").line, 1, covers))
     # 2. kustomization files that no build uses.
-    dead_k = [f for f in view if f.path.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES
-              and not outside(f.path) and f.path not in covered]
+    unreached_k = [f for f in view if f.path.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES
+                   and f.path not in graph.reached_files and f.path not in graph.referenced_files
+                   and f.path not in covered]
+    for source in unreached_k:
+        if outside(source.path):  # applied by hand (skipped folder, tooling): so is what it lists
+            folder = source.path.rsplit("/", 1)[0] if "/" in source.path else ""
+            walker = _Walker(view, set())
+            walker.build_folder(folder, ())
+            covered.update(walker.graph.reached_files | walker.graph.referenced_files)
+    dead_k = [f for f in unreached_k if not outside(f.path) and f.path not in covered]
     kbuilds: dict[str, set[str]] = {}
     for source in dead_k:
         folder = source.path.rsplit("/", 1)[0] if "/" in source.path else ""
@@ -1063,6 +1138,8 @@ def dead_files(files: list[SourceFile], graph: FluxGraph, skip: "Any" = None) ->
             continue
         what = _describe_kinds(docs)
         owner = _reconciled_folder(source.path, graph, by_path)
+        if owner is not None and owner[1] == "":
+            continue  # its folder's kustomization file does not parse: that is the finding
         if owner is not None:
             folder, ks_name = owner
             message = (f"{what} is never applied: Flux Kustomization {ks_name} reconciles {folder}/ but its "
@@ -1083,9 +1160,11 @@ def _reconciled_folder(path: str, graph: FluxGraph, by_path: dict[str, SourceFil
         for name in KUSTOMIZATION_NAMES:
             candidate = f"{folder}/{name}"
             if candidate in by_path and candidate in graph.reached_files:
+                if not by_path[candidate].documents:
+                    return folder, ""
                 for applied in graph.applied:
                     if applied.doc.path.startswith(folder + "/") and applied.kustomization is not None:
                         return folder, applied.kustomization.name
-                return folder, "?"
+                return folder, "(unknown)"
         parts.pop()
     return None

@@ -211,9 +211,9 @@ def _duplicates(ctx: Context) -> None:
     groups: dict[tuple[int, str, str, str, str], list[Applied]] = {}
     for applied in ctx.index.applied:
         doc = applied.doc
-        if doc.doc_class != DocClass.K8S or not doc.name:
+        if doc.doc_class != DocClass.K8S or not applied.name:
             continue
-        name = _text(applied, doc.name)
+        name = _text(applied, applied.name)
         if not name or "${" in name:
             continue
         key = (id(applied.root), doc.group, doc.kind, applied.namespace or "", name)
