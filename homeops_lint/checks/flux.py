@@ -339,7 +339,8 @@ def _substitutions(ctx: Context) -> None:
                     continue
                 seen.add(key)
                 ks = applied.kustomization
-                known = ", ".join(sorted(subst.values)[:8]) or "none"
+                names = sorted(subst.values) + sorted(f"{n} (encrypted)" for n in subst.opaque_names)
+                known = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "") if names else "none"
                 ctx.report("flux-substitution-undefined", doc, path,
                            f"${{{name}}} is defined by no postBuild substitute or substituteFrom of Flux "
                            f"Kustomization {ks.name} ({ks.path}); Flux replaces it with an empty string. "
