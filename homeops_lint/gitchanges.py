@@ -208,7 +208,7 @@ def attribute(result: Any, options: Any, change: Change) -> Any:
     shown = list(in_changed)
     notes = list(result.notes) + list(change.notes)
     if elsewhere:
-        before = _run_before(result, options, change)
+        before = _run_before(result, options, change, {f.rule for f in elsewhere})
         counts: dict[tuple[str, ...], int] = {}
         for finding in before.all_findings:
             key = baseline.finding_key(finding, before)
@@ -229,8 +229,17 @@ def _path_selection(root: Path, paths: Sequence[str]) -> Optional[set[str]]:
     return _selected_paths(root, paths)
 
 
-def _run_before(result: Any, options: Any, change: Change) -> Any:
+def _run_before(result: Any, options: Any, change: Change, rules: set[str]) -> Any:
+    """Evaluate the before-state, running only ``rules`` (those with findings to attribute).
+
+    Unused-suppression findings depend on every other rule's findings, so when one of them is to
+    be attributed the before-state runs the same rules as the current run.
+    """
     from .engine import Options, run
+
+    select, ignore = sorted(rules), []
+    if any(rule.startswith("suppression-") for rule in rules):
+        select, ignore = list(options.select), list(options.ignore)
 
     root = Path(result.root)
     old = base_contents(root, change)
@@ -243,7 +252,7 @@ def _run_before(result: Any, options: Any, change: Change) -> Any:
         build_snapshot(root, [*present, *policy_names], old, snapshot)
         return run(Options(paths=[str(snapshot)], root=str(snapshot),
                            config=_config_in(snapshot, root, options.config),
-                           select=list(options.select), ignore=list(options.ignore),
+                           select=select, ignore=ignore,
                            extra_exclude=list(options.extra_exclude)))
 
 
