@@ -17,7 +17,6 @@ from ..model import Severity
 from .common import ReportOptions, mask_text, repo_prefix, statistics
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFO_URI = "https://github.com/homeops-lint/homeops-lint"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
@@ -81,7 +80,6 @@ def render(result: Any, options: ReportOptions) -> str:
             "name": "homeops-lint",
             "version": __version__,
             "semanticVersion": __version__,
-            "informationUri": INFO_URI,
             "rules": [_rule_descriptor(result.catalog.get(r), r) for r in rule_ids],
         }},
         "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The repository checkout"}}},
