@@ -317,7 +317,11 @@ def _check_legacy(out: Collector, cluster: View, spec: dict, has_legacy: bool) -
             "to the ObjectStore's spec.retentionPolicy, replace this block with spec.plugins: [{name: "
             f"{PLUGIN}, isWALArchiver: true, parameters: {{barmanObjectName: <store>, serverName: "
             f"{cluster.name or '<cluster>'}}}}}] (keep the serverName the old archive used), and set "
-            "ScheduledBackups to method: plugin"))
+            "ScheduledBackups to method: plugin",
+            "spec.backup.barmanObjectStore is the in-tree backup path, deprecated since CloudNativePG 1.26 and "
+            "announced for removal: move its settings to an ObjectStore's spec.configuration (retentionPolicy to "
+            f"its spec.retentionPolicy), reference it from spec.plugins (name: {PLUGIN}, isWALArchiver: true, "
+            "parameters barmanObjectName and the old serverName), and set ScheduledBackups to method: plugin"))
     elif isinstance(spec.get("backup"), dict) and "retentionPolicy" in spec["backup"]:
         out.add(cluster.app, Issue(
             "cnpg-backup-legacy", doc, ("spec", "backup", "retentionPolicy"), "orphan-retention",
@@ -462,7 +466,8 @@ def _check_recovery(out: Collector, cluster: View, spec: dict) -> None:
             f"bootstrap.recovery.source {_shown(raw, source)} names no spec.externalClusters entry (entries: "
             f"{known}): the Cluster cannot be created; add an externalClusters entry with that name and plugin: "
             f"{{name: {PLUGIN}, parameters: {{barmanObjectName: <store>, serverName: <source cluster>}}}}",
-            value=True))
+            f"bootstrap.recovery.source '{raw}' names no spec.externalClusters entry: the Cluster cannot be "
+            "created; add an externalClusters entry with that name and plugin configuration", value=True))
         return
     index, ext = named[source]
     plugin = ext.get("plugin")
@@ -532,7 +537,10 @@ def _check_collisions(out: Collector, clusters: list[View]) -> None:
                 f"this Cluster restores from ObjectStore '{store}' serverName '{server}' and archives into the "
                 "same path: the plugin refuses to archive into a non-empty archive, and a success would mix two "
                 f"timelines; archive into another ObjectStore or set serverName to a new value (e.g. "
-                f"'{server}-v2')"))
+                f"'{server}-v2')",
+                "this Cluster restores from the same ObjectStore and serverName it archives into (serverName "
+                "defaults to the Cluster's name): the plugin refuses to archive into a non-empty archive; give "
+                "the archive a new serverName (e.g. a version suffix) or another ObjectStore"))
         other = writers.get((ns, store, server))
         if other is not None and (other.ns, other.name) != (cluster.ns, cluster.name):
             out.add(cluster.app, Issue(
@@ -540,7 +548,9 @@ def _check_collisions(out: Collector, clusters: list[View]) -> None:
                 f"Cluster '{cluster.name}' archives into ObjectStore '{store}' with serverName '{server}', like "
                 f"Cluster '{other.name}' ({other.where()}): the second writer finds a non-empty archive and "
                 "stops archiving, or both overwrite each other's WAL; give each Cluster its own serverName "
-                "parameter"))
+                "parameter",
+                "this Cluster archives into the same ObjectStore and serverName as another Cluster: the second "
+                "writer finds a non-empty archive and stops archiving; give each Cluster its own serverName"))
         writers.setdefault((ns, store, server), cluster)
 
 
@@ -752,6 +762,9 @@ def _check_schedule(ctx: Context, out: Collector, backup: View, raw: Any) -> Non
     shown = _shown(raw, text)
     fields = cron.go_fields(text)
     six = "use six fields: seconds minutes hours day-of-month month day-of-week"
+    # Used when the substituted schedule differs between the Kustomizations that include the file.
+    generic = (f"schedule '{raw}', once substituted, is not what CloudNativePG's cron (six fields, seconds "
+               f"first) reads as intended in the Kustomizations listed; {six}")
     try:
         schedule = cron.parse(text)
     except cron.CronError as exc:
@@ -760,7 +773,7 @@ def _check_schedule(ctx: Context, out: Collector, backup: View, raw: Any) -> Non
         out.add(backup.app, Issue(
             "cnpg-schedule-invalid", doc, key, "parse-error",
             f"schedule {shown} is rejected by CloudNativePG's cron parser: {exc}{shifted}; {six}, e.g. "
-            f"'{DAILY_EXAMPLE}' for daily at 03:00", value=True))
+            f"'{DAILY_EXAMPLE}' for daily at 03:00", generic, value=True))
         return
     if isinstance(schedule, cron.SpecSchedule) and schedule.fields == 5:
         meant = cron.as_crontab(text)
@@ -769,13 +782,13 @@ def _check_schedule(ctx: Context, out: Collector, backup: View, raw: Any) -> Non
         out.add(backup.app, Issue(
             "cnpg-schedule-invalid", doc, key, "five-fields",
             f"schedule {shown} is read as seconds, minutes, hours, day of month, month (CloudNativePG's cron "
-            f"starts with seconds): it runs {cron.describe(schedule)}{meant_text}", value=True))
+            f"starts with seconds): it runs {cron.describe(schedule)}{meant_text}", generic, value=True))
         return
     if not cron.ever_runs(schedule):
         out.add(backup.app, Issue(
             "cnpg-schedule-invalid", doc, key, "never",
             f"schedule {shown} never runs: no date matches its day-of-month and month fields (the fields are "
-            "seconds minutes hours day-of-month month day-of-week)", value=True))
+            "seconds minutes hours day-of-month month day-of-week)", generic, value=True))
         return
     limit = ctx.options("cnpg-schedule-invalid").get("max_backups_per_day", 24)
     per_day = cron.runs_per_day(schedule)
@@ -784,7 +797,7 @@ def _check_schedule(ctx: Context, out: Collector, backup: View, raw: Any) -> Non
             "cnpg-schedule-invalid", doc, key, "too-often",
             f"schedule {shown} runs {cron.describe(schedule)}: {per_day} base backups a day (more than "
             f"max_backups_per_day {limit}); the first field is seconds, e.g. '{DAILY_EXAMPLE}' is daily at "
-            "03:00", value=True))
+            "03:00", generic, value=True))
 
 
 # --- every Cluster needs a ScheduledBackup -----------------------------------------------------------
