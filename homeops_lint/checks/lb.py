@@ -135,7 +135,9 @@ def _check_one(ctx: Context, pools: list[Pool], request: Request, version: Optio
                 f"{ip} is only in pool {pool.name}, which is disabled (spec.disabled: true), so no pool can hand it "
                 f"out{_role_pools_hint(ctx, pools, role)}")
         return
-    if not (pool.role == "any" or role == "any" or pool.role == role):
+    # Without a policy file pool roles are guessed from names; "default" then only means "no hint".
+    guessed_default = ctx.policy.origin != "file" and pool.role == "default"
+    if not (pool.role == "any" or role == "any" or pool.role == role or guessed_default):
         _report(ctx, "lb-ip-wrong-pool", request,
                 f"{ip} is in the {pool.role} pool {pool.name}, but {workload.describe()} has the {role} role. "
                 f"Move it"
@@ -278,10 +280,13 @@ def _check_duplicates(ctx: Context, requests: Requests) -> None:
                 reason = _incompatible(earlier.workload, later.workload)
                 if reason:
                     where = f"{earlier.doc.path}:{earlier.doc.pos(*earlier.key).line}"
+                    metallb = "metallb" in (earlier.ipam, later.ipam)
+                    key = "metallb.io/allow-shared-ip" if metallb else "lbipam.cilium.io/sharing-key"
                     _report(ctx, "lb-ip-duplicate", later,
                             f"{address}{later.via} is also requested by {earlier.workload.describe()} ({where}); "
-                            f"{reason}. Only one of them gets it (already_allocated): give one another address, "
-                            "or share it with the same lbipam.cilium.io/sharing-key on both and distinct ports")
+                            f"{reason}. Only one of them gets it"
+                            f"{'' if metallb else ' (already_allocated)'}: give one another address, "
+                            f"or share it with the same {key} on both and distinct ports")
                     break
 
 
