@@ -37,6 +37,8 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 TAG_PREFIX = "tag:yaml.org,2002:"
 T_STR, T_INT, T_FLOAT, T_BOOL, T_NULL = (TAG_PREFIX + t for t in ("str", "int", "float", "bool", "null"))
 T_MAP, T_SEQ, T_MERGE = TAG_PREFIX + "map", TAG_PREFIX + "seq", TAG_PREFIX + "merge"
+PLAIN = "?"  # a plain scalar without an explicit tag, resolved by _plain() (YAML 1.2 core schema)
+_ScalarNode, _SequenceNode = yaml.nodes.ScalarNode, yaml.nodes.SequenceNode
 
 
 class _Resolver12(yaml.resolver.BaseResolver):
@@ -59,9 +61,27 @@ for _tag, _regexp, _first in (
 
 
 class _FastComposer(_FastParser, _Resolver12):  # type: ignore[misc, valid-type]
+    """libyaml's composer with resolution deferred to the builder.
+
+    libyaml calls back into Python for every node to resolve its tag. PyYAML's generic resolver
+    (path resolvers, first-character tables) costs more than parsing itself, so plain scalars are
+    tagged ``PLAIN`` here and resolved once by ``_plain`` while the builder walks the tree.
+    """
+
     def __init__(self, stream: str) -> None:
         _FastParser.__init__(self, stream)
         _Resolver12.__init__(self)
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:  # no path resolvers
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is _ScalarNode:
+            return PLAIN if implicit[0] else T_STR
+        return T_SEQ if kind is _SequenceNode else T_MAP
 
 
 class LimitExceeded(Exception):
@@ -113,11 +133,47 @@ def _float12(text: str) -> float:
     return float(text)
 
 
+_BOOL12 = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NULL12 = frozenset(("~", "null", "Null", "NULL"))
+_INT12_RE = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT12_RE = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+_NUMBER_START = frozenset("-+0123456789.")
+_STYLES = frozenset(("'", '"', "|", ">"))
+_new_pos = tuple.__new__
+
+
+def _plain(text: str) -> Any:
+    """A plain, untagged scalar read the YAML 1.2 core-schema way (same table as _Resolver12)."""
+    if not text:
+        return None
+    first = text[0]
+    if first in _NUMBER_START:
+        try:
+            if _INT12_RE.match(text):
+                return _int12(text)
+            if _FLOAT12_RE.match(text):
+                return _float12(text)
+        except ValueError:
+            return text
+        return text
+    if first in "tTfF":
+        return _BOOL12.get(text, text)
+    if first in "~nN" and text in _NULL12:
+        return None
+    return text
+
+
 class _Builder:
-    """Turns composed nodes (PyYAML's or ruamel's) into Map/Seq/scalars with positions."""
+    """Turns composed nodes (PyYAML's or ruamel's) into Map/Seq/scalars with positions.
+
+    This is the hottest loop of a run (one call per YAML node), so it avoids per-node helper
+    calls: scalars are resolved inline and positions are built as raw tuples.
+    """
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
+        self.max_depth = limits.max_depth
         self.memo: dict[int, tuple[Any, int]] = {}  # id(node) -> (value, expanded node count)
         self.active: set[int] = set()
         self.duplicates: list[Problem] = []
@@ -128,9 +184,9 @@ class _Builder:
     def _pos(node: Any) -> Pos:
         mark = node.start_mark
         style = getattr(node, "style", None) or ""
-        if style not in ("'", '"', "|", ">"):
+        if style not in _STYLES:
             style = ""
-        return Pos(mark.line + 1, mark.column + 1, style)
+        return _new_pos(Pos, (mark.line + 1, mark.column + 1, style))
 
     def build(self, node: Any, depth: int = 0) -> tuple[Any, int]:
         key = id(node)
@@ -146,37 +202,57 @@ class _Builder:
                     mark.column + 1,
                 )
             return hit
+        value = node.value
+        if value.__class__ is str:  # a scalar: never recursive, built without the bookkeeping below
+            if depth > self.max_depth:
+                self._too_deep(node)
+            self.unique += 1
+            self.expanded += 1
+            tag = node.tag
+            if tag == PLAIN:
+                result = (_plain(value), 1)
+            elif tag == T_STR:
+                result = (value, 1)
+            else:
+                if tag.__class__ is not str:
+                    tag = str(getattr(tag, "value", tag))
+                result = (self._scalar(tag, value), 1)
+            self.memo[key] = result
+            return result
         if key in self.active:
             raise _Recursive(node.start_mark.line + 1, node.start_mark.column + 1)
-        if depth > self.limits.max_depth:
-            mark = node.start_mark
-            raise LimitExceeded("max_depth", f"nesting deeper than {self.limits.max_depth} levels",
-                                mark.line + 1, mark.column + 1)
+        if depth > self.max_depth:
+            self._too_deep(node)
         self.active.add(key)
         try:
-            result = self._build_new(node, depth)
+            if isinstance(value, list) and (not value or isinstance(value[0], tuple)) and _is_mapping(node):
+                result = self._mapping(node, depth)
+            else:
+                result = self._sequence(node, depth)
         finally:
             self.active.discard(key)
         self.memo[key] = result
         return result
 
-    def _build_new(self, node: Any, depth: int) -> tuple[Any, int]:
-        tag = node.tag if isinstance(node.tag, str) else str(getattr(node.tag, "value", node.tag))
-        value = node.value
-        if isinstance(value, str):  # scalar
-            self.unique += 1
-            self.expanded += 1
-            return self._scalar(tag, value), 1
-        if isinstance(value, list) and (not value or isinstance(value[0], tuple)) and _is_mapping(node):
-            return self._mapping(node, depth)
-        seq = Seq(self._pos(node))
+    def _too_deep(self, node: Any) -> None:
+        mark = node.start_mark
+        raise LimitExceeded("max_depth", f"nesting deeper than {self.limits.max_depth} levels",
+                            mark.line + 1, mark.column + 1)
+
+    def _sequence(self, node: Any, depth: int) -> tuple[Any, int]:
+        mark = node.start_mark
+        seq = Seq(_new_pos(Pos, (mark.line + 1, mark.column + 1, "")))
         count = 1
         self.unique += 1
         self.expanded += 1
-        for item in value:
-            built, n = self.build(item, depth + 1)
-            seq.append(built)
-            seq.ipos.append(self._pos(item))
+        build, append, ipos = self.build, seq.append, seq.ipos.append
+        child = depth + 1
+        for item in node.value:
+            built, n = build(item, child)
+            append(built)
+            mark = item.start_mark
+            style = getattr(item, "style", None) or ""
+            ipos(_new_pos(Pos, (mark.line + 1, mark.column + 1, style if style in _STYLES else "")))
             count += n
         return seq, count
 
@@ -193,44 +269,56 @@ class _Builder:
                 return text.lower() == "true"
             if tag == T_NULL:
                 return None
+            if tag == PLAIN:
+                return _plain(text)
         except ValueError:
             return text
         return text  # custom tags (!reference, !env_var, ...) and YAML 1.1-only tags stay text
 
     def _mapping(self, node: Any, depth: int) -> tuple[Any, int]:
-        mapping = Map(self._pos(node))
+        mark = node.start_mark
+        mapping = Map(_new_pos(Pos, (mark.line + 1, mark.column + 1, "")))
         count = 1
         self.unique += 1
         self.expanded += 1
         merged: dict[Any, tuple[Any, Pos, Pos]] = {}
+        build, kpos, vpos = self.build, mapping.kpos, mapping.vpos
+        child = depth + 1
         for key_node, value_node in node.value:
-            key_tag = key_node.tag if isinstance(key_node.tag, str) else str(getattr(key_node.tag, "value", ""))
-            if key_tag == T_MERGE or (key_node.value == "<<" and isinstance(key_node.value, str)
+            key_tag = key_node.tag
+            if key_tag.__class__ is not str:  # ruamel's Tag object
+                key_tag = str(getattr(key_tag, "value", ""))
+            key_text = key_node.value
+            if key_tag == T_MERGE or (key_text == "<<" and key_text.__class__ is str
                                       and not getattr(key_node, "style", None)):
                 count += self._merge(value_node, merged, depth)
                 continue
-            key, _ = self.build(key_node, depth + 1)
+            key, _ = build(key_node, child)
             if isinstance(key, (Map, Seq)):
                 key = str(key)  # complex keys never matter to Kubernetes; keep them hashable
+            mark = key_node.start_mark
+            style = getattr(key_node, "style", None) or ""
+            kp = _new_pos(Pos, (mark.line + 1, mark.column + 1, style if style in _STYLES else ""))
             if key in mapping:
-                first = mapping.kpos[key]
-                kp = self._pos(key_node)
+                first = kpos[key]
                 self.duplicates.append(Problem(
                     "parse-duplicate-key", kp.line, kp.column,
                     f"duplicate key '{key}' (first defined on line {first.line}); Flux and kubectl "
                     "reject duplicate keys, and YAML loaders silently keep only one value"))
-            value, n = self.build(value_node, depth + 1)
+            value, n = build(value_node, child)
             count += n
             mapping[key] = value
-            mapping.kpos[key] = self._pos(key_node)
-            mapping.vpos[key] = self._pos(value_node)
+            kpos[key] = kp
+            mark = value_node.start_mark
+            style = getattr(value_node, "style", None) or ""
+            vpos[key] = _new_pos(Pos, (mark.line + 1, mark.column + 1, style if style in _STYLES else ""))
         if merged:
             inherited = []
-            for key, (value, kpos, vpos) in merged.items():
+            for key, (value, kp, vp) in merged.items():
                 if key not in mapping:
                     mapping[key] = value
-                    mapping.kpos[key] = kpos
-                    mapping.vpos[key] = vpos
+                    kpos[key] = kp
+                    vpos[key] = vp
                     inherited.append(key)
             mapping.anchor_keys = frozenset(inherited)
         return mapping, count
