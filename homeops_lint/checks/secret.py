@@ -22,5 +22,7 @@ def check(ctx: Context) -> None:
         if is_doc_path(found.path) and found.rule not in ("secret-private-key", "secret-known-token",
                                                           "secret-sops-unencrypted"):
             continue
+        # A kubeconfig (kind: Config) has no metadata.name: name no resource rather than "Config/".
+        resource = "" if found.doc is not None and not found.doc.name else None
         ctx.report(found.rule, found.doc if found.doc is not None else found.path, found.key, found.message,
-                   pos=found.pos, mask=found.masks, fingerprint=found.fingerprint)
+                   pos=found.pos, resource=resource, mask=found.masks, fingerprint=found.fingerprint)

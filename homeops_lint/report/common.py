@@ -1,6 +1,7 @@
 """What every reporter shares: the finding dictionary, masking and the summary counts."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +19,25 @@ class ReportOptions:
 
 
 def mask_text(text: str, masks: tuple[str, ...]) -> str:
-    """Hide every secret fragment in ``text``; multi-line secrets are hidden line by line."""
+    """Hide every secret fragment in ``text``; multi-line secrets are hidden line by line.
+
+    Reporters show source lines with tabs expanded, so tab variants are hidden too. A short
+    fragment (``app``) is hidden only where it stands alone, so that a message naming ``app-env``
+    stays readable; long fragments are hidden wherever they occur.
+    """
+    fragments: set[str] = set()
     for secret in masks:
-        for fragment in sorted({part.strip() for part in str(secret).splitlines()}, key=len, reverse=True):
-            if len(fragment) >= 3:
-                text = text.replace(fragment, MASK)
+        for part in str(secret).splitlines():
+            part = part.strip()
+            if len(part) >= 3:
+                fragments.update((part, part.replace("\t", " ")))
+    for fragment in sorted(fragments, key=len, reverse=True):
+        if fragment not in text:
+            continue
+        if len(fragment) >= 8:
+            text = text.replace(fragment, MASK)
+        else:
+            text = re.sub(r"(?<![\w.-])" + re.escape(fragment) + r"(?![\w.-])", MASK, text)
     return text
 
 

@@ -1,0 +1,150 @@
+"""Unit tests of the secret detectors: keys, values, embedded config, SOPS selectors, text scans."""
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+
+from homeops_lint.report.common import MASK, mask_text
+from homeops_lint.secrets import embedded, sops, textscan
+from homeops_lint.secrets.values import KeyClass, classify_key, fingerprint, high_entropy, literal_credential
+
+from .conftest import lint
+
+
+@pytest.mark.parametrize("key", ["password", "adminPassword", "DB_PASSWORD", "client_secret", "apiKey",
+                                 "API_KEY", "secretKey", "requirepass", "token", "GITHUB_TOKEN", "privateKey",
+                                 "admin_password", "passwordValue", "1password-credentials.json", "authKey"])
+def test_strong_keys(key: str) -> None:
+    assert classify_key(key) is KeyClass.STRONG
+
+
+@pytest.mark.parametrize("key", ["existingSecret", "secretName", "passwordFile", "POSTGRES_PASSWORD_FILE",
+                                 "secretKeyRef", "tokenSecretRef", "checksum/secret", "passwordPolicy",
+                                 "tokenUrl", "existingSecretPasswordKey", "bypass", "clientId", "name",
+                                 "tokenTTL", "PASSWORD_ENV"])
+def test_reference_and_metadata_keys(key: str) -> None:
+    assert classify_key(key) is KeyClass.NONE
+
+
+@pytest.mark.parametrize("key", ["key", "COOKIE_SALT", "JWT_PUBLIC_KEY", "passwordHash"])
+def test_weak_keys(key: str) -> None:
+    assert classify_key(key) is KeyClass.WEAK
+
+
+@pytest.mark.parametrize("value", ["hunter2", "change-me", "S3cr3t!", "postgres://app:pw123@db/app", "admin"])
+def test_literal_credentials(value: str) -> None:
+    assert literal_credential(value)
+
+
+@pytest.mark.parametrize("value", ["", "${DB_PASSWORD}", "{{ .password }}", "op://vault/item/field",
+                                   "$(RAILS_SECRET)", "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]",
+                                   "/run/secrets/db", "https://auth.example.com/token", "db.example.com",
+                                   "admin-password", "app-db-credentials", "DB_PASSWORD", "default/app-auth",
+                                   "$__file{/etc/secrets/x}", "%(SESSION_SECRET)s", "true", "postgres://db/app",
+                                   "postgres://app:${PASS}@db/app", 42, None])
+def test_not_literal_credentials(value: object) -> None:
+    assert not literal_credential(value)
+
+
+def test_high_entropy() -> None:
+    assert high_entropy("9fQ2xLr7Vb3Nm8Kp1Zt6Wc4Hy0Ja5Ds")
+    assert high_entropy("4f1c9a0e8b7d6c5f4e3d2c1b0a9f")
+    for value in ("6ff42ae2-765d-4adf-8112-31c55c1551ef", "aaaaaaaaaaaaaaaaaaaa", "short1A", "${X}",
+                  "https://example.com/a1b2c3d4e5f6g7h8", "app.example.com"):
+        assert not high_entropy(value), value
+
+
+def test_fingerprint_is_short_sha256() -> None:
+    assert fingerprint("hunter2") == "f52fbd32"
+
+
+@pytest.mark.parametrize("line,key,value", [
+    ('  "password": "s3cretValue1"', "password", "s3cretValue1"),
+    ("admin_password = s3cretValue2", "admin_password", "s3cretValue2"),
+    ("export API_TOKEN='s3cretValue3'", "API_TOKEN", "s3cretValue3"),
+    ("mysql -u root --password=s3cretValue4 db", "password", "s3cretValue4"),
+    ("requirepass s3cretValue5", "requirepass", "s3cretValue5"),
+    ("DATABASE_URL=postgres://app:s3cretValue6@db:5432/app", "URL password", "s3cretValue6"),
+])
+def test_embedded_pairs(line: str, key: str, value: str) -> None:
+    found = [(p.key, p.value) for p in embedded.credential_pairs(line)]
+    assert (key, value) in found
+    pair = next(p for p in embedded.credential_pairs(line) if p.value == value)
+    assert line[pair.column:pair.column + len(value)] == value
+
+
+@pytest.mark.parametrize("line", ["password_file /mosquitto/secrets/passwd", "# password = in a comment",
+                                  'export PGPASSWORD="${POSTGRES_PASSWORD}"', "password = {{ .password }}"])
+def test_embedded_non_credentials(line: str) -> None:
+    assert not [p for p in embedded.credential_pairs(line) if literal_credential(p.value)]
+
+
+def test_sops_selectors_follow_sops_semantics() -> None:
+    regex = sops.Selectors(encrypted_regex=re.compile("^(data|stringData)$"))
+    assert regex.encrypts(("stringData", "password"))
+    assert not regex.encrypts(("metadata", "name"))
+    everything = sops.Selectors()
+    assert everything.encrypts(("cluster", "secret"))
+    assert not everything.encrypts(("comment_unencrypted",))
+
+
+def test_sops_rule_for_uses_first_match_relative_to_config(tree) -> None:
+    root = tree({".sops.yaml": "creation_rules:\n  - path_regex: talos/.*\\.sops\\.ya?ml\n"
+                               "  - path_regex: kubernetes/.*\n    encrypted_regex: ^(data|stringData)$\n"})
+    result = lint(root)
+    rules = sops.creation_rules(result.files)
+    assert sops.rule_for("talos/talsecret.sops.yaml", rules).index == 0
+    assert sops.rule_for("kubernetes/apps/a.yaml", rules).index == 1
+    assert sops.rule_for("docs/readme.md", rules) is None
+
+
+def test_base64_pem_at_every_alignment() -> None:
+    pem = "-----BEGIN EC PRIVATE KEY-----\n" + base64.b64encode(bytes(range(120))).decode() + "\n-----END EC PRIVATE KEY-----\n"
+    for prefix in ("", "x", "xy"):
+        token = base64.b64encode((prefix + pem).encode()).decode()
+        hits = list(textscan.key_hits(f"key: {token}\n"))
+        assert [h.detector for h in hits] == ["secret-private-key"], prefix
+
+
+def test_pem_placeholder_is_not_a_key() -> None:
+    text = "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----\n"
+    assert not list(textscan.key_hits(text))
+
+
+def test_detect_secrets_settings_are_restored() -> None:
+    from detect_secrets.settings import get_settings
+
+    before = dict(get_settings().plugins)
+    scanner = textscan.TokenScanner()
+    text = "token: ghp_4Jk9sQ2vLm7Xp1Zr8Tb3Nw6Yc5Hd0Fe2Ga7K\n"
+    hits = list(scanner.hits(text, textscan.Lines(text)))
+    scanner.close()
+    assert [h.kind for h in hits] == ["GitHub Token"] and hits[0].secret.startswith("ghp_")
+    assert get_settings().plugins == before
+
+
+def test_mask_text_hides_values_and_keeps_names_readable() -> None:
+    assert mask_text("Secret app-env: USERNAME: app", ("app",)) == f"Secret app-env: USERNAME: {MASK}"
+    assert mask_text("a:\tlong-secret-value", ("long-secret-value",)) == f"a:\t{MASK}"
+    assert mask_text("x y", ("line one\nline two",)) == "x y"
+
+
+def test_findings_carry_fingerprint_and_mask(tree) -> None:
+    root = tree({".homeops-lint.yaml": "version: 1\n",
+                 "secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\nstringData:\n  token: hunter2-value\n"})
+    findings = [f for f in lint(root).findings if f.rule == "secret-inline"]
+    assert len(findings) == 1
+    finding = findings[0]
+    assert finding.fingerprint == fingerprint("hunter2-value") and "hunter2-value" in finding.mask
+    assert "hunter2-value" not in finding.message and finding.fingerprint in finding.message
+    assert (finding.line, finding.column, finding.key) == (6, 3, "stringData.token")
+
+
+def test_markdown_gets_only_high_confidence_detectors(tree) -> None:
+    root = tree({".homeops-lint.yaml": "version: 1\n",
+                 "README.md": "Set `password = hunter2-docs` and API_KEY=Zq7Lm2Vx9Rt4Kp8Wn3Hb\n"
+                              "token ghp_4Jk9sQ2vLm7Xp1Zr8Tb3Nw6Yc5Hd0Fe2Ga7K\n"})
+    rules = sorted(f.rule for f in lint(root).findings if f.rule.startswith("secret-"))
+    assert rules == ["secret-known-token"]
