@@ -156,7 +156,10 @@ def _localise(node: Any, refs: list[str]) -> Any:
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
-            if key == "description":
+            if key in ("properties", "patternProperties"):  # keys here are field names, not keywords
+                out[key] = {k: _localise(v, refs) for k, v in value.items()} if isinstance(value, dict) else value
+                continue
+            if key == "description" and isinstance(value, str):
                 continue
             if key == "$ref" and isinstance(value, str):
                 for prefix in _DEFS_PREFIXES:

@@ -9,7 +9,9 @@ from homeops_lint import schemas
 from homeops_lint.model import Document
 from homeops_lint.yamlload import load
 
-from .conftest import lint, write_tree
+from .conftest import FIXTURES, lint, write_tree
+
+ROOT_FIXTURE = FIXTURES / "schema" / "repo-crd"
 
 POOL = """apiVersion: cilium.io/v2
 kind: CiliumLoadBalancerIPPool
@@ -139,3 +141,11 @@ def test_kubernetes_validate_is_not_imported() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parent.parent, timeout=120)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_a_crd_is_validated_as_a_crd(tmp_path: Path) -> None:
+    # A field named like a JSON Schema keyword ("description") must stay a field.
+    crd = (ROOT_FIXTURE / "crd.yaml").read_text()
+    root = write_tree(tmp_path, {"crd.yaml": crd.replace("size: {type: integer, minimum: 1}",
+                                                         "size: {type: integer, minimum: 1, description: Size.}")})
+    assert schema_findings(root) == []
