@@ -79,7 +79,7 @@ _PEM_RE = re.compile(
 )
 _PEM_BODY_CHARS = re.compile(r"[A-Za-z0-9+/=]")
 _B64_TOKEN_RE = re.compile(r"[A-Za-z0-9+/=_-]{40,}")
-_LINE_KEY_RE = re.compile(r"^\s*-?\s*[\"']?(?P<key>[A-Za-z0-9_.\-/]{1,80})[\"']?\s*[:=]")
+_LINE_KEY_RE = re.compile(r"^\s*(?:-\s+|export\s+)?[\"']?(?P<key>[A-Za-z0-9_.\-/]{1,80})[\"']?\s*(?::(?!//)|=)")
 
 
 @dataclass(frozen=True)
