@@ -118,22 +118,31 @@ def deep_merge(base: Any, top: Any) -> Any:
     return top
 
 
-_VALIDATOR: Any = None
+_FAST: Any = None
 
 
-def _validator() -> Any:
-    global _VALIDATOR  # cached per process: the schema is static package data
-    if _VALIDATOR is None:
-        import jsonschema
-
-        schema = json.loads((data_dir("schemas") / "policy.schema.json").read_text())
-        _VALIDATOR = jsonschema.Draft202012Validator(schema)
-    return _VALIDATOR
+def _schema() -> Any:
+    return json.loads((data_dir("schemas") / "policy.schema.json").read_text())
 
 
 def validate(data: Any, label: str) -> None:
-    """Raise PolicyError naming the line of the first schema violation."""
-    errors = sorted(_validator().iter_errors(_plain(data)), key=lambda e: list(e.absolute_path))
+    """Raise PolicyError naming the line of the first schema violation.
+
+    jsonschema-rs answers "valid?" cheaply on every run; python-jsonschema is imported only to
+    explain an invalid policy, where its error paths and messages are worth the start-up cost.
+    """
+    global _FAST  # cached per process: the schema is static package data
+    plain = _plain(data)
+    if _FAST is None:
+        import jsonschema_rs
+
+        _FAST = jsonschema_rs.validator_for(_schema())
+    if _FAST.is_valid(plain):
+        return
+    import jsonschema
+
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(plain),
+                    key=lambda e: list(e.absolute_path))
     if not errors:
         return
     error = errors[0]
