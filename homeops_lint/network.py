@@ -671,6 +671,17 @@ def _helm_services(values: Any) -> Iterable[tuple[KeyPath, dict[str, Any]]]:
             stack.append((path + (key,), node[key]))
 
 
+_LB_WORDS = ("loadBalancerIP", "lbipam.cilium.io", "io.cilium/lb-ipam", "metallb", DNS_TARGET)
+
+
+def _mentions_lb(index: Any, doc: Document) -> bool:
+    """A cheap pre-filter on the file text: most HelmReleases never mention a LoadBalancer address, and
+    walking every values tree of a large repository costs more than the rest of these checks."""
+    source = index.file(doc.path)
+    text = source.text if source is not None else ""
+    return not text or any(word in text for word in _LB_WORDS)
+
+
 def collect_requests(index: Any, policy: Any) -> Requests:
     out = Requests()
     for applied in index.applied_of_kind("Service"):
@@ -681,7 +692,7 @@ def collect_requests(index: Any, policy: Any) -> Requests:
     for applied in index.applied_of_kind("HelmRelease"):
         doc = applied.doc
         values = doc.get("spec", "values")
-        if not isinstance(values, dict) or chart_name(doc) == "cilium":
+        if not isinstance(values, dict) or not _mentions_lb(index, doc) or chart_name(doc) == "cilium":
             continue  # cilium's k8sServiceHost is an API endpoint, not a LoadBalancer IP (§3.9)
         target_ns = doc.get("spec", "targetNamespace")
         namespace = target_ns if isinstance(target_ns, str) else (applied.namespace or "default")
