@@ -7,19 +7,18 @@ config, a talhelper config, SOPS-encrypted data, or other YAML.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Iterable
 
 from .model import DocClass
 
 YAML_SUFFIXES = (".yaml", ".yml")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 TEMPLATE_SUFFIXES = (".tpl", ".j2", ".jinja", ".jinja2", ".gotmpl", ".tmpl", ".tftpl")
-# Text that only a template engine can turn into YAML: Helm/Go actions at the start of a line or
-# unquoted in a value, Jinja statements, makejinja's #{ }# and #% %# delimiters.
-_TEMPLATE_RE = re.compile(
-    r"^\s*\{\{-?|^\s*\{%|#\{.*?\}#|^\s*#%|:\s+\{\{[^\n]*\}\}\s*$|^\s*-\s+\{\{",
-    re.MULTILINE,
-)
+# Helm/Go actions and Jinja statements at the start of a line (or of a list item), and an unquoted
+# value that starts with ``{{`` on a line that ends with ``}}``. Matched line by line with plain
+# string operations: a regex over the whole text backtracks quadratically on hostile lines.
+_LINE_STARTS = ("{{", "{%", "#%", "- {{", "- {%")
+_VALUE_RE = re.compile(r":[ \t]+\{\{")
 _TALOS_KINDS = {
     "KubeNetworkConfig", "LinkConfig", "Layer2VIPConfig", "HostnameConfig", "ResolverConfig",
     "TimeSyncConfig", "StaticHostConfig", "DHCPv4Config", "DHCPv6Config", "BondConfig", "VLANConfig",
@@ -43,9 +42,44 @@ def is_template_path(path: str) -> bool:
 
 
 def looks_templated(text: str) -> bool:
+    """Text that only a template engine turns into YAML (Helm, Jinja, makejinja). Linear time."""
     if "{{" not in text and "{%" not in text and "#{" not in text and "#%" not in text:
         return False
-    return _TEMPLATE_RE.search(text) is not None
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(_LINE_STARTS):
+            return True
+        if "{{" in line and line.rstrip().endswith("}}") and _VALUE_RE.search(line):
+            return True
+        if _makejinja_line(line):
+            return True
+    return False
+
+
+def _makejinja_line(line: str) -> bool:
+    opening = line.find("#{")
+    return opening >= 0 and line.find("}#", opening + 2) >= 0
+
+
+def has_makejinja_markers(text: str) -> bool:
+    """makejinja's ``#{ var }#`` / ``#% block %#``: YAML comments to a parser, so the file parses."""
+    if "#{" not in text and "#%" not in text:
+        return False
+    return any(_makejinja_line(line) or line.lstrip().startswith("#%") for line in text.splitlines())
+
+
+def chart_dirs(paths: Iterable[str]) -> frozenset[str]:
+    """Folders holding a Helm chart (a ``Chart.yaml``); their ``templates/`` are templates."""
+    return frozenset(p.rsplit("/", 1)[0] if "/" in p else "" for p in paths
+                     if p.rsplit("/", 1)[-1] == "Chart.yaml")
+
+
+def in_chart_templates(path: str, charts: Iterable[str]) -> bool:
+    for chart in charts:
+        prefix = f"{chart}/templates/" if chart else "templates/"
+        if path.startswith(prefix):
+            return True
+    return False
 
 
 def has_sops_block(data: Any) -> bool:

@@ -74,6 +74,13 @@ def lint_parser():  # type: ignore[no-untyped-def]
     parser.add_argument("--fix", action="store_true", help="apply safe fixes, then lint")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     parser.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change meaning")
+    # Performance (bench/README.md): the cache and the time breakdown.
+    parser.add_argument("--timings", action="store_true",
+                        help="print the time spent per stage and per check module to stderr")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="cache folder (default: $HOMEOPS_LINT_CACHE_DIR, else $XDG_CACHE_HOME/homeops-lint/"
+                             "<root hash>); an unchanged tree replays the previous run's output")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     return parser
 
 
@@ -108,6 +115,10 @@ def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-
 
     engine_options = Options(paths=paths or args.paths, root=root or args.root, config=args.config,
                              select=_csv(args.select), ignore=_csv(args.ignore))
+    if getattr(args, "timings", False):
+        from .timing import Timings
+
+        engine_options.timings = Timings()
     if args.baseline:
         from .baseline import exclude_glob
 
@@ -118,6 +129,11 @@ def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-
         fixed = run_fixes(engine_options, write=not args.diff, unsafe=args.unsafe_fixes)
         if args.diff:
             return fixed
+    cache, replay_key = None, None
+    if change is None and not (args.staged or args.changed or args.fix or args.diff):
+        cache, replay_key = _replay_lookup(args, engine_options)
+        if replay_key is not None and _replay(cache, replay_key, args, engine_options):
+            return cache.replayed_code  # type: ignore[union-attr, no-any-return]
     result = run(engine_options)
     if change is None and (args.staged or args.changed):
         from . import gitchanges
@@ -132,18 +148,85 @@ def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-
 
         enabled = enabled_rules(result.catalog, result.policy, engine_options.select, engine_options.ignore)
         result = apply(result, args.baseline, enabled)
-    if not args.quiet:
-        for note in result.notes:
-            sys.stderr.write(f"homeops-lint: {note}\n")
+    before = "" if args.quiet else "".join(f"homeops-lint: {note}\n" for note in result.notes)
+    sys.stderr.write(before)
     options = ReportOptions(color=_use_color(args.color, sys.stdout) and not args.output,
                             quiet=args.quiet, statistics=args.statistics)
-    write_output(render(args.format, result, options), args.output)
+    timings = engine_options.timings
+    if timings is not None:
+        with timings.stage("report"):
+            text = render(args.format, result, options)
+            write_output(text, args.output)
+    else:
+        text = render(args.format, result, options)
+        write_output(text, args.output)
+    after = ""
     if args.statistics and not embeds_statistics(args.format):
-        for rule, severity, count in statistics(result.findings):  # formats that cannot hold them
-            sys.stderr.write(f"{count:5d}  {rule}  ({severity})\n")
-    if args.exit_zero:
-        return EXIT_CLEAN
-    return EXIT_FINDINGS if result.failed else EXIT_CLEAN
+        after = "".join(f"{count:5d}  {rule}  ({severity})\n"  # formats that cannot hold them
+                        for rule, severity, count in statistics(result.findings))
+    sys.stderr.write(after)
+    code = EXIT_CLEAN if args.exit_zero else (EXIT_FINDINGS if result.failed else EXIT_CLEAN)
+    if cache is not None and replay_key is not None and not _cut_short(result):
+        cache.put("out", replay_key, {"before": before, "text": text, "after": after, "code": code})
+    if timings is not None:
+        sys.stderr.write(timings.render())
+    return code
+
+
+def _replay_lookup(args, engine_options):  # type: ignore[no-untyped-def]
+    """(cache, key) for this invocation, or (None, None) when the cache is off or unusable."""
+    if getattr(args, "no_cache", False) or os.environ.get("HOMEOPS_LINT_NO_CACHE"):
+        return None, None
+    from pathlib import Path
+
+    from .cache import Cache, default_dir, file_digest, key_of, tree_key
+    from .discover import find_root
+
+    timings = engine_options.timings
+    try:
+        root = Path(engine_options.root).absolute() if engine_options.root else find_root(engine_options.paths)
+        chosen = getattr(args, "cache_dir", None)
+        cache = Cache(Path(chosen).absolute() if chosen else default_dir(root))
+        try:  # a cache folder the user put inside the tree is never linted
+            inside = cache.folder.resolve().relative_to(root.resolve()).as_posix()
+            if inside != ".":
+                engine_options.extra_exclude.append("/" + inside)
+        except ValueError:
+            pass
+        if timings is not None:
+            with timings.stage("cache key"):
+                tree = tree_key(engine_options, cache)
+        else:
+            tree = tree_key(engine_options, cache)
+    except Exception:  # noqa: BLE001 - the engine reports policy/usage errors itself; the cache never fails a run
+        return None, None
+    color = _use_color(args.color, sys.stdout) and not args.output
+    shown = sorted(engine_options.show_only) if engine_options.show_only is not None else None
+    key = key_of(tree, args.format, args.output, args.quiet, args.statistics, color, args.exit_zero,
+                 args.baseline, file_digest(args.baseline), os.getcwd(),
+                 [os.path.abspath(p) for p in engine_options.paths], shown)
+    return cache, key
+
+
+def _replay(cache, key: str, args, engine_options) -> bool:  # type: ignore[no-untyped-def]
+    """Write the cached output of an identical earlier run; False when there is none."""
+    entry = cache.get("out", key)
+    if not (isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("before", "text", "after"))
+            and entry.get("code") in (EXIT_CLEAN, EXIT_FINDINGS)):
+        return False
+    sys.stderr.write(entry["before"])
+    write_output(entry["text"], args.output)
+    sys.stderr.write(entry["after"])
+    if engine_options.timings is not None:
+        engine_options.timings.note("cache: unchanged tree, output replayed")
+        sys.stderr.write(engine_options.timings.render())
+    cache.replayed_code = entry["code"]
+    return True
+
+
+def _cut_short(result) -> bool:  # type: ignore[no-untyped-def]
+    """A run stopped by the time budget is partial: never replay it."""
+    return any(f.rule == "parse-limit" and "time_budget" in f.message for f in result.all_findings)
 
 
 def cmd_rules(argv: Sequence[str]) -> int:
@@ -224,6 +307,12 @@ def _call(spec: str) -> Callable[[Sequence[str]], int]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    if argv is None:
+        # The process entry point: a short-lived process whose objects all live to the end, so the
+        # cyclic collector only costs time (engine.run pauses it for library callers too).
+        import gc
+
+        gc.disable()
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     if argv and argv[0] in ("--version", "-V"):

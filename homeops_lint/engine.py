@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass, field
+import re
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -15,7 +17,7 @@ from . import suppress, yamlload
 from .catalog import Catalog, load_catalog
 from .context import Context
 from .index import RepoIndex, build_index
-from .model import Finding, Severity, SourceFile
+from .model import FileKind, Finding, Severity, SourceFile
 from .policy import Policy, load_policy, with_architecture
 
 
@@ -82,12 +84,40 @@ def _limits(policy: Policy) -> source_mod.ReadLimits:
     ylim = yamlload.Limits(
         max_alias_nodes=int(conf.get("max_alias_nodes", base.yaml.max_alias_nodes)),
         max_documents=int(conf.get("max_documents", base.yaml.max_documents)),
+        max_depth=int(conf.get("max_depth", base.yaml.max_depth)),
     )
     return source_mod.ReadLimits(
         max_file_size=int(conf.get("max_file_size", base.max_file_size)),
         max_line_length=int(conf.get("max_line_length", base.max_line_length)),
         yaml=ylim,
     )
+
+
+DEFAULT_TIME_BUDGET = 120.0  # seconds per run (limits.time_budget); a safety net, not a target
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _time_budget(policy: Policy) -> float:
+    value = policy.limits().get("time_budget", DEFAULT_TIME_BUDGET)
+    return float(value) if isinstance(value, (int, float)) and value > 0 else DEFAULT_TIME_BUDGET
+
+
+def _printable(finding: Finding) -> Finding:
+    """Control characters from hostile YAML (``"\\e[2J"`` keys) never reach a terminal or report."""
+    if not _CONTROL.search(finding.message + finding.resource + finding.key):
+        return finding
+
+    def clean(value: str) -> str:
+        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+    return replace(finding, message=clean(finding.message), resource=clean(finding.resource), key=clean(finding.key))
+
+
+def _over_budget(ctx: Context, policy: Policy, budget: float, skipped: list[str]) -> None:
+    path, pos, _note = policy.locate("limits", "time_budget")
+    ctx.report("parse-limit", path or ".", pos=pos, message=yamlload.limit_message(
+        f"the time_budget of {budget:g} s ran out; these checks did not run: {', '.join(skipped)}",
+        "time_budget", "every finding so far is kept"))
 
 
 def _selected_paths(root: Path, paths: Iterable[str]) -> Optional[set[str]]:
@@ -116,6 +146,7 @@ def _shown(finding: Finding, selected: Optional[set[str]]) -> bool:
 
 
 def run(options: Options) -> Result:
+    started = time.monotonic()
     root = Path(options.root).absolute() if options.root else discover_mod.find_root(options.paths)
     policy = load_policy(root, options.config)
     notes: list[str] = []
@@ -125,7 +156,9 @@ def run(options: Options) -> Result:
     enabled = enabled_rules(catalog, policy, options.select, options.ignore)
 
     found = discover_mod.discover(root, [*policy.exclude, *options.extra_exclude])
-    files, problems = source_mod.read_all(root, found.files, _limits(policy))
+    budget = _time_budget(policy)
+    files, problems = source_mod.read_all(root, found.files, _limits(policy), started + budget, budget)
+    read_cut = bool(files) and files[-1].kind == FileKind.SKIPPED and time.monotonic() > started + budget
     index = build_index(files, policy.entrypoints)
     if policy.origin == "none":
         architecture = policy_infer(index)
@@ -141,15 +174,26 @@ def run(options: Options) -> Result:
     for rel, reason in found.skipped:
         ctx.report("parse-unreadable", rel, message=reason)
     families = {rule_id.split("-", 1)[0] for rule_id in enabled}
-    for module_name in check_modules():
+    modules = check_modules()
+    for position, module_name in enumerate(modules):
+        if read_cut:
+            break  # read_all reported the budget: a partial index would mislead every check
+        if time.monotonic() > started + budget:
+            _over_budget(ctx, policy, budget, modules[position:])
+            break
         module = importlib.import_module(f"homeops_lint.checks.{module_name}")
         module_families = getattr(module, "FAMILIES", (module_name,))
         # A module may serve rules of any family (declarative rules): it says which ones.
         served = getattr(module, "rules_served", None)
         if not families.intersection(module_families) and not (served and enabled & served(catalog)):
             continue
-        module.check(ctx)
-    findings = _dedupe(ctx.findings)
+        try:
+            module.check(ctx)
+        except RecursionError:  # deeply nested input a check walks recursively: keep the run
+            ctx.report("parse-limit", ".", message=yamlload.limit_message(
+                f"the {module_name} checks hit Python's recursion limit on deeply nested input",
+                "max_depth", "their findings may be incomplete; lower limits.max_depth"))
+    findings = [_printable(f) for f in _dedupe(ctx.findings)]
     kept, suppressed = suppress.apply(findings, files, policy, catalog, enabled, ctx.severity)
     kept = sorted(_dedupe(kept), key=Finding.sort_key)
     selected = options.show_only if options.show_only is not None else _selected_paths(root, options.paths)

@@ -5,6 +5,7 @@ Everything here is immutable or treated as such once the loader has built it. Po
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Iterator, NamedTuple, Optional, Union
@@ -214,11 +215,19 @@ class SourceFile:
     _lines: Optional[list[str]] = field(default=None, repr=False)
 
     def line_text(self, line: int) -> str:
+        """Line ``line`` as the YAML parser counts lines, with control characters made harmless
+        (a hostile file must not drive the terminal that shows a snippet of it)."""
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            self._lines = _LINE_BREAKS.split(self.text)
         if 1 <= line <= len(self._lines):
-            return self._lines[line - 1]
+            return _SNIPPET_CONTROL.sub("\ufffd", self._lines[line - 1])
         return ""
+
+
+# The line breaks YAML parsers count (str.splitlines() also splits on \v, \f and \x1c-\x1e), and
+# the characters a snippet must never print raw (tab is kept: reporters expand it).
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_SNIPPET_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 class Severity(str, Enum):

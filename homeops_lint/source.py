@@ -1,17 +1,24 @@
 """Stage 2: read each discovered file once, decode it, and parse YAML into positioned documents.
 
 Bad input never raises: a file that is too large, binary, undecodable, unreadable or broken YAML
-becomes a ``parse-`` problem with a line, and the run goes on.
+becomes a ``parse-`` problem with a line, and the run goes on. Reading is defensive: the resolved
+path must stay inside the root, only regular files are opened (a FIFO or device would block or
+never end), and never more than ``max_file_size + 1`` bytes are read, whatever ``stat`` said.
 """
 from __future__ import annotations
 
 import codecs
 import os
+import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable, Optional
 
 from . import classify, yamlload
 from .model import Document, FileKind, SourceFile
+
+_O_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,13 @@ class FileProblem:
 def _decode(raw: bytes) -> tuple[str, str]:
     """(text, note). ``note`` is empty for clean UTF-8, else says how the bytes were read."""
     if raw.startswith(codecs.BOM_UTF8):
-        return raw[3:].decode("utf-8", errors="replace"), ""
+        try:
+            return raw[3:].decode("utf-8"), ""
+        except UnicodeDecodeError as exc:
+            return raw[3:].decode("latin-1"), f"latin-1@{exc.start + 3}"
+    # UTF-32 first: its little-endian BOM starts with the UTF-16 one
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return raw.decode("utf-32", errors="replace"), "utf-32"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return raw.decode("utf-16", errors="replace"), "utf-16"
     try:
@@ -42,85 +55,138 @@ def _decode(raw: bytes) -> tuple[str, str]:
         return raw.decode("latin-1"), f"latin-1@{exc.start}"
 
 
-def _is_binary(raw: bytes) -> bool:
-    head = raw[:8192]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return False
-    return b"\0" in head
+def _has_bom16_or_32(raw: bytes) -> bool:
+    return raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE))
+
+
+def _nul_offset(raw: bytes, yaml_file: bool) -> int:
+    """Offset of the first NUL byte that makes the file binary, or -1.
+
+    A YAML file is searched whole (a NUL anywhere breaks it); other files by their first 8 KiB,
+    as git does. UTF-16/32 text with a BOM holds NULs by design.
+    """
+    if _has_bom16_or_32(raw):
+        return -1
+    return raw.find(b"\0") if yaml_file else raw.find(b"\0", 0, 8192)
 
 
 def _line_of_offset(raw: bytes, offset: int) -> int:
     return raw.count(b"\n", 0, offset) + 1
 
 
-def read_file(root: Path, rel: str, limits: ReadLimits) -> tuple[SourceFile, list[FileProblem]]:
+def _long_line(text: str, limit: int) -> Optional[tuple[int, int]]:
+    """(line number, length) of the first line longer than ``limit`` characters, else None."""
+    if len(text) <= limit:
+        return None
+    start = 0
+    number = 1
+    while True:
+        end = text.find("\n", start)
+        stop = len(text) if end < 0 else end
+        if stop - start > limit:
+            return number, stop - start
+        if end < 0:
+            return None
+        start = end + 1
+        number += 1
+
+
+def _open_regular(full: Path, real_root: str) -> tuple[Optional[int], str]:
+    """An fd for a regular file inside the root, or (None, reason) when it must not be read."""
+    real = os.path.realpath(full)
+    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+        return None, "the path resolves outside the repository (a symlinked folder?); it was not read"
+    try:
+        fd = os.open(real, _O_FLAGS)
+    except OSError as exc:
+        return None, f"cannot read the file: {exc.strerror or exc}"
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:
+        os.close(fd)
+        return None, f"cannot read the file: {exc.strerror or exc}"
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        return None, "not a regular file (a FIFO, socket or device); it was not read"
+    return fd, ""
+
+
+def read_file(root: Path, rel: str, limits: ReadLimits,
+              real_root: Optional[str] = None, chart_dirs: Iterable[str] = ()) -> tuple[SourceFile, list[FileProblem]]:
     full = root / rel
+    real_root = real_root or os.path.realpath(root)
+    source = SourceFile(rel, str(full), 0, FileKind.SKIPPED)
+    fd, reason = _open_regular(full, real_root)
+    if fd is None:
+        return source, [FileProblem("parse-unreadable", rel, 1, 1, reason)]
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            raw = b"" if size > limits.max_file_size else handle.read(limits.max_file_size + 1)
+    except OSError as exc:
+        return source, [FileProblem("parse-unreadable", rel, 1, 1, f"cannot read the file: {exc.strerror or exc}")]
+    size = max(size, len(raw))
+    source.size = size
+    if size > limits.max_file_size:  # also a file that grew past the limit while being read
+        return source, [FileProblem("parse-limit", rel, 1, 1, yamlload.limit_message(
+            f"file is {size:,} bytes, over the max_file_size limit of {limits.max_file_size:,} bytes",
+            "max_file_size"))]
+    return source, _read_text(source, raw, limits, chart_dirs)
+
+
+def _read_text(source: SourceFile, raw: bytes, limits: ReadLimits, chart_dirs: Iterable[str]) -> list[FileProblem]:
+    rel = source.path
     problems: list[FileProblem] = []
-    try:
-        size = full.stat().st_size
-    except OSError as exc:
-        return SourceFile(rel, str(full), 0, FileKind.SKIPPED), [
-            FileProblem("parse-unreadable", rel, 1, 1, f"cannot read the file: {exc.strerror or exc}")]
-    source = SourceFile(rel, str(full), size)
     yaml_file = classify.is_yaml_path(rel)
-    if size > limits.max_file_size:
-        source.kind = FileKind.SKIPPED
-        return source, [FileProblem(
-            "parse-limit", rel, 1, 1,
-            f"file is {size:,} bytes, over the max_file_size limit of {limits.max_file_size:,}; it was "
-            "not linted (raise limits.max_file_size in the policy to lint it)")]
-    try:
-        with open(full, "rb") as handle:
-            raw = handle.read(limits.max_file_size + 1)
-    except OSError as exc:
-        source.kind = FileKind.SKIPPED
-        return source, [FileProblem("parse-unreadable", rel, 1, 1,
-                                    f"cannot read the file: {exc.strerror or exc}")]
-    if _is_binary(raw):
+    nul = _nul_offset(raw, yaml_file)
+    if nul >= 0:
         source.kind = FileKind.BINARY
         if yaml_file:
-            offset = raw.find(b"\0")
-            problems.append(FileProblem("parse-encoding", rel, _line_of_offset(raw, offset), 1,
-                                        "binary content (NUL bytes) in a YAML file; it was not linted"))
-        return source, problems
+            problems.append(FileProblem("parse-encoding", rel, _line_of_offset(raw, nul), 1,
+                                        "binary content (a NUL byte) in a YAML file; it was not linted"))
+        return problems
     text, note = _decode(raw)
-    if note.startswith("latin-1") and yaml_file:
-        offset = int(note.split("@")[1])
-        problems.append(FileProblem(
-            "parse-encoding", rel, _line_of_offset(raw, offset), 1,
-            "not valid UTF-8 (read as Latin-1); Kubernetes and Flux require UTF-8 YAML"))
-    elif note == "utf-16" and yaml_file:
-        problems.append(FileProblem("parse-encoding", rel, 1, 1,
-                                    "UTF-16 encoded; Kubernetes and Flux require UTF-8 YAML"))
-    longest = max((len(line) for line in text.split("\n")), default=0) if len(text) > limits.max_line_length else 0
-    if longest > limits.max_line_length:
-        lines = text.split("\n")
-        number = next(i for i, line in enumerate(lines, 1) if len(line) > limits.max_line_length)
-        source.kind = FileKind.SKIPPED
-        return source, problems + [FileProblem(
-            "parse-limit", rel, number, 1,
-            f"line {number} is {longest:,} characters, over the max_line_length limit of "
-            f"{limits.max_line_length:,}; the file was not linted (raise limits.max_line_length)")]
+    if yaml_file:
+        problems.extend(_encoding_problems(rel, raw, note))
+    long_line = _long_line(text, limits.max_line_length)
+    if long_line is not None:
+        number, length = long_line
+        return problems + [FileProblem("parse-limit", rel, number, 1, yamlload.limit_message(
+            f"line {number} is {length:,} characters, over the max_line_length limit of "
+            f"{limits.max_line_length:,}", "max_line_length"))]
     source.text = text
-    if classify.is_template_path(rel):
+    if classify.is_template_path(rel) or classify.in_chart_templates(rel, chart_dirs):
         source.kind = FileKind.TEMPLATE
-        return source, problems
+        return problems
     if not yaml_file:
         source.kind = FileKind.TEXT
-        return source, problems
-    return source, problems + parse_yaml_source(source, limits)
+        return problems
+    return problems + parse_yaml_source(source, limits)
+
+
+def _encoding_problems(rel: str, raw: bytes, note: str) -> list[FileProblem]:
+    if note.startswith("latin-1"):
+        offset = int(note.split("@")[1])
+        return [FileProblem("parse-encoding", rel, _line_of_offset(raw, offset), 1,
+                            "not valid UTF-8 (read as Latin-1); Kubernetes and Flux require UTF-8 YAML")]
+    if note in ("utf-16", "utf-32"):
+        return [FileProblem("parse-encoding", rel, 1, 1,
+                            f"{note.upper()} encoded; Kubernetes and Flux require UTF-8 YAML (re-save it as UTF-8)")]
+    return []
 
 
 def parse_yaml_source(source: SourceFile, limits: ReadLimits) -> list[FileProblem]:
     """Parse ``source.text`` into ``source.documents``; templates are recognised, not linted."""
     text = source.text
     rel = source.path
-    if classify.looks_templated(text) and ("#{" in text or "#%" in text):
+    templated = classify.looks_templated(text)
+    if templated and classify.has_makejinja_markers(text):
         source.kind = FileKind.TEMPLATE  # makejinja: valid YAML whose values are template comments
         return []
-    result = yamlload.load(text, limits.yaml)
-    errors = [p for p in result.problems if p.rule == "parse-error"]
-    if errors and not result.documents and classify.looks_templated(text):
+    result = yamlload.load(text, limits.yaml, watch_templates=templated)
+    if templated and (result.template_signs or (not result.documents and any(
+            p.rule == "parse-error" for p in result.problems))):
+        # Helm/Jinja text: either it does not parse, or it parses only as nonsense structures
         source.kind = FileKind.TEMPLATE
         return []
     source.kind = FileKind.YAML
@@ -132,12 +198,24 @@ def parse_yaml_source(source: SourceFile, limits: ReadLimits) -> list[FileProble
     return [FileProblem(p.rule, rel, p.line, p.column, p.message) for p in result.problems]
 
 
-def read_all(root: Path, paths: list[str], limits: ReadLimits) -> tuple[list[SourceFile], list[FileProblem]]:
+def read_all(root: Path, paths: list[str], limits: ReadLimits, deadline: Optional[float] = None,
+             budget: float = 0.0) -> tuple[list[SourceFile], list[FileProblem]]:
+    """Read every file. Past ``deadline`` (``time.monotonic()``) the rest are listed, not read,
+    and one ``parse-limit`` problem on the first unread file names the ``time_budget`` limit."""
     files: list[SourceFile] = []
     problems: list[FileProblem] = []
-    for rel in paths:
+    real_root = os.path.realpath(root)
+    chart_dirs = classify.chart_dirs(paths)
+    for position, rel in enumerate(paths):
+        if deadline is not None and time.monotonic() > deadline:
+            files.extend(SourceFile(p, os.fspath(root / p), 0, FileKind.SKIPPED) for p in paths[position:])
+            problems.append(FileProblem("parse-limit", rel, 1, 1, yamlload.limit_message(
+                f"the time_budget of {budget:g} s ran out while reading; this file and "
+                f"{len(paths) - position - 1} more were not read, and no checks ran", "time_budget",
+                "findings so far are kept")))
+            break
         try:
-            source, file_problems = read_file(root, rel, limits)
+            source, file_problems = read_file(root, rel, limits, real_root, chart_dirs)
         except (RecursionError, MemoryError) as exc:  # last line of defence: never lose the run
             source = SourceFile(rel, os.fspath(root / rel), 0, FileKind.SKIPPED)
             file_problems = [FileProblem("parse-limit", rel, 1, 1,

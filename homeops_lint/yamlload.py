@@ -3,11 +3,15 @@
 Fast path: libyaml's composer (PyYAML's C parser) with a YAML 1.2 core-schema resolver plugged in,
 so ``on``, ``no``, ``=`` and ``012`` keep their YAML 1.2 meaning. Fallback: ruamel.yaml's composer
 (pure Python, YAML 1.2 exact) for text the C parser rejects, so a file libyaml cannot read is
-judged by the reference implementation before it is called broken.
+judged by the reference implementation before it is called broken. The fallback is skipped above
+``RUAMEL_FALLBACK_MAX`` characters: it is ~8x slower, and a large broken file must not stall a hook.
 
-Both composers share alias targets as one node object. The constructor memoises per node, so an
-alias costs nothing to build; the *expanded* size is still counted and bounded, because every rule
-that walks the tree would otherwise pay for a billion-laughs document.
+Nothing here constructs a Python object from a tag: composed nodes become ``Map``/``Seq``/str/int/
+float/bool/None only, so ``!!python/object`` and friends are plain text. Both composers share
+alias targets as one node object. The constructor memoises per node, so an alias costs nothing to
+build; the *expanded* size is still counted and bounded, because every rule that walks the tree
+would otherwise pay for a billion-laughs document. Every limit hit is a ``parse-limit`` problem that
+names the limit (``limits.<name>`` in the policy) and how to raise it.
 """
 from __future__ import annotations
 
@@ -39,6 +43,8 @@ T_STR, T_INT, T_FLOAT, T_BOOL, T_NULL = (TAG_PREFIX + t for t in ("str", "int", 
 T_MAP, T_SEQ, T_MERGE = TAG_PREFIX + "map", TAG_PREFIX + "seq", TAG_PREFIX + "merge"
 PLAIN = "?"  # a plain scalar without an explicit tag, resolved by _plain() (YAML 1.2 core schema)
 _ScalarNode, _SequenceNode = yaml.nodes.ScalarNode, yaml.nodes.SequenceNode
+LIBYAML_MAX_DEPTH = 1000  # libyaml's own nesting limit; it cannot be raised
+RUAMEL_FALLBACK_MAX = 512 * 1024  # characters; larger files libyaml rejects get libyaml's verdict
 
 
 class _Resolver12(yaml.resolver.BaseResolver):
@@ -111,9 +117,27 @@ class Problem:
 
 @dataclass(frozen=True)
 class Limits:
+    """Safety limits, each settable under ``limits:`` in the policy (same names)."""
+
     max_alias_nodes: int = 100_000  # nodes that aliases may add by expansion, per document
     max_documents: int = 10_000  # documents per file
-    max_depth: int = 500  # nesting depth the constructor accepts
+    # Nesting depth. Real manifests, CRD schemas included, stay far below; the builder recurses
+    # two Python frames per level, so this also keeps clear of Python's recursion limit.
+    max_depth: int = 200
+
+
+def limit_message(what: str, limit: str, tail: str = "the file was not linted") -> str:
+    """Every limit finding says which limit was hit and how to raise it."""
+    return f"{what}; {tail} (raise limits.{limit} in .homeops-lint.yaml)"
+
+
+def _clean_text(text: str) -> str:
+    """Lone surrogates (ruamel reads ``"\\ud800"`` escapes into them) cannot be written as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def _int12(text: str) -> int:
@@ -171,9 +195,14 @@ class _Builder:
     calls: scalars are resolved inline and positions are built as raw tuples.
     """
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, watch_templates: bool = False) -> None:
         self.limits = limits
         self.max_depth = limits.max_depth
+        # Signs that a text which looks templated is a template that happened to parse: a
+        # collection used as a key (``name: {{ .Release.Name }}`` is a flow mapping in a flow
+        # mapping) or a plain, unquoted scalar holding ``{{``/``{%``. Counted only when asked.
+        self.watch_templates = watch_templates
+        self.template_signs = 0
         self.memo: dict[int, tuple[Any, int]] = {}  # id(node) -> (value, expanded node count)
         self.active: set[int] = set()
         self.duplicates: list[Problem] = []
@@ -197,7 +226,8 @@ class _Builder:
                 mark = node.start_mark
                 raise LimitExceeded(
                     "max_alias_nodes",
-                    f"alias expansion exceeds {self.limits.max_alias_nodes} nodes (an alias bomb?)",
+                    f"aliases expand this document beyond {self.limits.max_alias_nodes:,} nodes "
+                    "(max_alias_nodes; an alias bomb?)",
                     mark.line + 1,
                     mark.column + 1,
                 )
@@ -208,7 +238,11 @@ class _Builder:
                 self._too_deep(node)
             self.unique += 1
             self.expanded += 1
+            if not value.isascii():
+                value = _clean_text(value)
             tag = node.tag
+            if self.watch_templates and ("{{" in value or "{%" in value) and not getattr(node, "style", None):
+                self.template_signs += 1
             if tag == PLAIN:
                 result = (_plain(value), 1)
             elif tag == T_STR:
@@ -236,7 +270,7 @@ class _Builder:
 
     def _too_deep(self, node: Any) -> None:
         mark = node.start_mark
-        raise LimitExceeded("max_depth", f"nesting deeper than {self.limits.max_depth} levels",
+        raise LimitExceeded("max_depth", f"nesting deeper than {self.limits.max_depth} levels (max_depth)",
                             mark.line + 1, mark.column + 1)
 
     def _sequence(self, node: Any, depth: int) -> tuple[Any, int]:
@@ -295,7 +329,12 @@ class _Builder:
                 continue
             key, _ = build(key_node, child)
             if isinstance(key, (Map, Seq)):
-                key = str(key)  # complex keys never matter to Kubernetes; keep them hashable
+                # Complex keys never occur in Kubernetes YAML (they are how ``{{ x }}`` parses);
+                # keep them hashable, and bounded: the key may be a large alias.
+                self.template_signs += 1
+                key = _clean_text(repr(key)[:200])
+            elif key.__class__ is float and key != key:
+                key = ".nan"  # NaN never equals itself: duplicates and lookups would misbehave
             mark = key_node.start_mark
             style = getattr(key_node, "style", None) or ""
             kp = _new_pos(Pos, (mark.line + 1, mark.column + 1, style if style in _STYLES else ""))
@@ -303,8 +342,8 @@ class _Builder:
                 first = kpos[key]
                 self.duplicates.append(Problem(
                     "parse-duplicate-key", kp.line, kp.column,
-                    f"duplicate key '{key}' (first defined on line {first.line}); Flux and kubectl "
-                    "reject duplicate keys, and YAML loaders silently keep only one value"))
+                    f"duplicate key '{str(key)[:80]}' (first defined on line {first.line}); Flux and "
+                    "kubectl reject duplicate keys, and YAML loaders silently keep only one value"))
             value, n = build(value_node, child)
             count += n
             mapping[key] = value
@@ -343,31 +382,63 @@ class LoadResult:
     documents: list[tuple[Any, int]]  # (data, first line) per non-empty document
     problems: list[Problem]
     exact: bool = True  # False when the ruamel fallback was needed
+    template_signs: int = 0  # structures only a template explains (see _Builder.template_signs)
 
 
 _DEPTH_MSG = "exceeded maximum nesting depth"
 
 
-def load(text: str, limits: Limits = Limits()) -> LoadResult:
-    """Parse every document of ``text``. Never raises for bad input: problems come back as data."""
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of character ``index`` in ``text``."""
+    index = max(0, min(index, len(text)))
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def load(text: str, limits: Limits = Limits(), watch_templates: bool = False) -> LoadResult:
+    """Parse every document of ``text``. Never raises for bad input: problems come back as data.
+
+    ``watch_templates``: count the structures only a template explains (``LoadResult.template_signs``).
+    """
     try:
         nodes = _compose_fast(text, limits)
         exact = True
     except LimitExceeded as exc:
-        return LoadResult([], [Problem("parse-limit", exc.line, exc.column, str(exc))])
-    except yaml.MarkedYAMLError as fast_error:
+        return LoadResult([], [Problem("parse-limit", exc.line, exc.column, limit_message(str(exc), exc.limit))])
+    except (yaml.MarkedYAMLError, yaml.reader.ReaderError) as fast_error:
         if _DEPTH_MSG in str(fast_error):
-            mark = fast_error.problem_mark
+            mark = getattr(fast_error, "problem_mark", None)
             return LoadResult([], [Problem(
                 "parse-limit", mark.line + 1 if mark else 1, mark.column + 1 if mark else 1,
-                "nesting deeper than 1000 levels; the file was not linted")])
+                f"nesting deeper than {LIBYAML_MAX_DEPTH} levels, the YAML parser's fixed limit; "
+                "the file was not linted")])
+        if len(text) > RUAMEL_FALLBACK_MAX:
+            return LoadResult([], [_fast_problem(fast_error, text)])
         fallback = _compose_ruamel(text, limits)
+        if fallback is None:  # ruamel's recursive parser gave up on deep nesting: libyaml's verdict
+            return LoadResult([], [_fast_problem(fast_error, text)])
         if isinstance(fallback, Problem):
             return LoadResult([], [fallback])
         nodes, exact = fallback, False
     except (yaml.YAMLError, ValueError, RecursionError, MemoryError) as exc:
         return LoadResult([], [Problem("parse-error", 1, 1, f"unreadable YAML: {type(exc).__name__}")])
-    return _construct(nodes, limits, exact)
+    return _construct(nodes, limits, exact, watch_templates)
+
+
+def _control_char_message(character: Any) -> str:
+    code = character if isinstance(character, int) else ord(str(character)[:1] or " ")
+    return f"invalid YAML: control character U+{code:04X} is not allowed in YAML text"
+
+
+def _fast_problem(error: Exception, text: str) -> Problem:
+    """A parse-error from libyaml's own verdict (when the ruamel fallback is not attempted)."""
+    if isinstance(error, yaml.reader.ReaderError):
+        line, column = _position(text, error.position)
+        return Problem("parse-error", line, column, _control_char_message(error.character))
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = (getattr(error, "problem", None) or "invalid YAML").strip()
+    return Problem("parse-error", mark.line + 1 if mark else 1, mark.column + 1 if mark else 1,
+                   f"invalid YAML: {problem}")
 
 
 def _compose_fast(text: str, limits: Limits) -> list[Any]:
@@ -377,15 +448,20 @@ def _compose_fast(text: str, limits: Limits) -> list[Any]:
         while composer.check_node():
             nodes.append(composer.get_node())
             if len(nodes) > limits.max_documents:
-                raise LimitExceeded("max_documents", f"more than {limits.max_documents} documents in one file")
+                mark = nodes[-1].start_mark
+                raise LimitExceeded("max_documents",
+                                    f"more than {limits.max_documents:,} documents in one file (max_documents)",
+                                    mark.line + 1, 1)
     finally:
         composer.dispose()
     return nodes
 
 
-def _compose_ruamel(text: str, limits: Limits) -> "list[Any] | Problem":
+def _compose_ruamel(text: str, limits: Limits) -> "list[Any] | Problem | None":
+    """ruamel's nodes, its parse-error, or None when it recursed too deep to judge."""
     from ruamel.yaml import YAML  # imported only for the rare file libyaml rejects
     from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.reader import ReaderError
 
     reader = YAML(typ="rt", pure=True)
     reader.allow_duplicate_keys = True
@@ -394,7 +470,8 @@ def _compose_ruamel(text: str, limits: Limits) -> "list[Any] | Problem":
         for node in reader.compose_all(text):
             nodes.append(node)
             if len(nodes) > limits.max_documents:
-                return Problem("parse-limit", 1, 1, f"more than {limits.max_documents} documents in one file")
+                return Problem("parse-limit", node.start_mark.line + 1, 1, limit_message(
+                    f"more than {limits.max_documents:,} documents in one file (max_documents)", "max_documents"))
         return nodes
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -404,35 +481,42 @@ def _compose_ruamel(text: str, limits: Limits) -> "list[Any] | Problem":
         context = (exc.context or "").strip()
         message = f"{context}: {problem}" if context and context != problem else problem
         return Problem("parse-error", line, column, f"invalid YAML: {message}")
+    except ReaderError as exc:
+        line, column = _position(text, exc.position)
+        return Problem("parse-error", line, column, _control_char_message(exc.character))
     except RecursionError:
-        return Problem("parse-limit", 1, 1, "nesting too deep to parse; the file was not linted")
+        return None
     except Exception as exc:  # ruamel raises assorted errors on hostile input
         return Problem("parse-error", 1, 1, f"invalid YAML: {type(exc).__name__}")
 
 
-def _construct(nodes: list[Any], limits: Limits, exact: bool) -> LoadResult:
+def _construct(nodes: list[Any], limits: Limits, exact: bool, watch_templates: bool = False) -> LoadResult:
     documents: list[tuple[Any, int]] = []
     problems: list[Problem] = []
+    signs = 0
     for node in nodes:
-        builder = _Builder(limits)
+        builder = _Builder(limits, watch_templates)
         try:
             data, _ = builder.build(node)
         except LimitExceeded as exc:
-            problems.append(Problem("parse-limit", exc.line, exc.column, f"{exc}; the document was not linted"))
+            problems.append(Problem("parse-limit", exc.line, exc.column,
+                                    limit_message(str(exc), exc.limit, "the document was not linted")))
             continue
         except _Recursive as exc:
             problems.append(Problem("parse-error", exc.line, exc.column,
                                     "recursive alias: an anchor refers to itself; the document was not linted"))
             continue
-        except RecursionError:
-            problems.append(Problem("parse-limit", node.start_mark.line + 1, 1,
-                                    "nesting too deep; the document was not linted"))
+        except RecursionError:  # max_depth was raised beyond what Python's stack allows
+            problems.append(Problem("parse-limit", node.start_mark.line + 1, 1, limit_message(
+                "nesting too deep for the loader's stack (max_depth)", "max_depth",
+                "the document was not linted; lower limits.max_depth or flatten the file")))
             continue
         problems.extend(builder.duplicates)
+        signs += builder.template_signs
         if data is None:
             continue
         documents.append((data, node.start_mark.line + 1))
-    return LoadResult(documents, problems, exact)
+    return LoadResult(documents, problems, exact, signs)
 
 
 def load_one(text: str) -> Optional[Any]:
