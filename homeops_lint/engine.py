@@ -19,6 +19,7 @@ from .context import Context
 from .index import RepoIndex, build_index
 from .model import FileKind, Finding, Severity, SourceFile
 from .policy import Policy, load_policy, with_architecture
+from .timing import Timings, or_off
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Options:
     extra_exclude: list[str] = field(default_factory=list)  # e.g. the test runner's expectation file
     show_only: Optional[set[str]] = None  # relative paths whose findings are shown (hooks, --changed)
     rule_dirs: list[str] = field(default_factory=list)  # declarative rule folders/files beyond the policy's
+    timings: Optional[Timings] = None  # --timings: stage and check-module breakdown
 
 
 @dataclass
@@ -146,20 +148,40 @@ def _shown(finding: Finding, selected: Optional[set[str]]) -> bool:
 
 
 def run(options: Options) -> Result:
-    started = time.monotonic()
-    root = Path(options.root).absolute() if options.root else discover_mod.find_root(options.paths)
-    policy = load_policy(root, options.config)
-    notes: list[str] = []
-    extra_dirs = [root / d for d in policy.data.get("custom_rules", []) if isinstance(d, str)]
-    extra_dirs += [Path(d) for d in options.rule_dirs]
-    catalog = load_catalog(extra_dirs)
-    enabled = enabled_rules(catalog, policy, options.select, options.ignore)
+    """Lint the repo. The cyclic garbage collector is paused meanwhile: a run builds hundreds of
+    thousands of small, acyclic containers that all live to the end, and the collector's repeated
+    passes over them cost a third of a cold run. (The CLI keeps it off until exit.)"""
+    import gc
 
-    found = discover_mod.discover(root, [*policy.exclude, *options.extra_exclude])
-    budget = _time_budget(policy)
-    files, problems = source_mod.read_all(root, found.files, _limits(policy), started + budget, budget)
-    read_cut = bool(files) and files[-1].kind == FileKind.SKIPPED and time.monotonic() > started + budget
-    index = build_index(files, policy.entrypoints)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(options)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run(options: Options) -> Result:
+    started = time.monotonic()
+    timings = or_off(options.timings)
+    with timings.stage("policy+catalog"):
+        root = Path(options.root).absolute() if options.root else discover_mod.find_root(options.paths)
+        policy = load_policy(root, options.config)
+        notes: list[str] = []
+        extra_dirs = [root / d for d in policy.data.get("custom_rules", []) if isinstance(d, str)]
+        extra_dirs += [Path(d) for d in options.rule_dirs]
+        catalog = load_catalog(extra_dirs)
+        enabled = enabled_rules(catalog, policy, options.select, options.ignore)
+
+    with timings.stage("discover"):
+        found = discover_mod.discover(root, [*policy.exclude, *options.extra_exclude])
+    with timings.stage("read+parse"):
+        budget = _time_budget(policy)
+        files, problems = source_mod.read_all(root, found.files, _limits(policy), started + budget, budget)
+        read_cut = bool(files) and files[-1].kind == FileKind.SKIPPED and time.monotonic() > started + budget
+    with timings.stage("index"):
+        index = build_index(files, policy.entrypoints)
     if policy.origin == "none":
         architecture = policy_infer(index)
         policy = with_architecture(policy, architecture)
@@ -187,15 +209,17 @@ def run(options: Options) -> Result:
         served = getattr(module, "rules_served", None)
         if not families.intersection(module_families) and not (served and enabled & served(catalog)):
             continue
-        try:
-            module.check(ctx)
-        except RecursionError:  # deeply nested input a check walks recursively: keep the run
-            ctx.report("parse-limit", ".", message=yamlload.limit_message(
-                f"the {module_name} checks hit Python's recursion limit on deeply nested input",
-                "max_depth", "their findings may be incomplete; lower limits.max_depth"))
-    findings = [_printable(f) for f in _dedupe(ctx.findings)]
-    kept, suppressed = suppress.apply(findings, files, policy, catalog, enabled, ctx.severity)
-    kept = sorted(_dedupe(kept), key=Finding.sort_key)
+        with timings.stage(f"check:{module_name}"):
+            try:
+                module.check(ctx)
+            except RecursionError:  # deeply nested input a check walks recursively: keep the run
+                ctx.report("parse-limit", ".", message=yamlload.limit_message(
+                    f"the {module_name} checks hit Python's recursion limit on deeply nested input",
+                    "max_depth", "their findings may be incomplete; lower limits.max_depth"))
+    with timings.stage("suppress"):
+        findings = [_printable(f) for f in _dedupe(ctx.findings)]
+        kept, suppressed = suppress.apply(findings, files, policy, catalog, enabled, ctx.severity)
+        kept = sorted(_dedupe(kept), key=Finding.sort_key)
     selected = options.show_only if options.show_only is not None else _selected_paths(root, options.paths)
     shown = [f for f in kept if _shown(f, selected)]
     return Result(root, policy, catalog, index, shown, sorted(suppressed, key=Finding.sort_key), kept, notes)
