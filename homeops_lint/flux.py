@@ -212,6 +212,7 @@ class KsNode:
     spec: dict[str, Any] = field(default_factory=dict)  # spec after the parent's patches
     root: Optional[Document] = None  # the entrypoint of its tree
     synthetic: bool = False  # stands for a FluxInstance sync (no file holds this Kustomization)
+    unresolved: bool = False  # its path has variables whose values are unknown: not followed
     substitutions: Substitutions = field(default_factory=Substitutions)
     source: tuple[str, str, str] = ("", "", "")  # (kind, namespace, name) of its sourceRef
 
@@ -645,6 +646,7 @@ class _Walker:
         raw_path = effective.get("path")
         path_text = text(raw_path) if raw_path is not None else "./"
         if path_text is None or "${" in path_text:
+            node.unresolved = True
             return node  # a path whose variables are unknown cannot be followed statically
         # spec.path is relative to the artifact root even with a leading slash (securejoin).
         resolved = normalize("", path_text.lstrip("/"))

@@ -79,7 +79,7 @@ def _uncertain_roots(graph: FluxGraph) -> set[int]:
     variables are unknown): an object missing there may live in the part we cannot see."""
     out: set[int] = set()
     for node in graph.nodes:
-        if node.external or node.path is None:
+        if node.external or node.unresolved:
             out.add(id(node.root))
     return out
 

@@ -1,0 +1,292 @@
+"""The Flux graph follows domain.md §5.3: which files a spec.path includes, namespaces,
+components, entrypoints, sources, substitutions and patches."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from homeops_lint.flux import Substitutions, dead_files, format_chain
+
+from .conftest import lint
+
+GOTK = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: flux-system, namespace: flux-system}
+spec: {interval: 1m, url: ssh://git@github.com/example/home-ops, ref: {branch: main}}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: flux-system, namespace: flux-system}
+spec: {interval: 10m, path: ./clusters/lab, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+"""
+
+
+def ks(name: str, path: str, extra: str = "", namespace: str = "flux-system") -> str:
+    return (f"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+            f"metadata: {{name: {name}, namespace: {namespace}}}\n"
+            f"spec:\n  interval: 10m\n  path: {path}\n  prune: true\n"
+            f"  sourceRef: {{kind: GitRepository, name: flux-system, namespace: flux-system}}\n{extra}")
+
+
+def cm(name: str, namespace: str = "") -> str:
+    ns = f", namespace: {namespace}" if namespace else ""
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}{ns}}}\ndata: {{A: b}}\n"
+
+
+KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+
+
+def applied(result) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    out: dict[str, list] = {}
+    for item in result.index.applied:
+        out.setdefault(item.doc.name, []).append(item)
+    return out
+
+
+def test_folder_without_kustomization_includes_every_yaml_and_builds_nested_kustomizations(tree) -> None:
+    root = tree({
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/apps.yaml": ks("apps", "./apps"),
+        "apps/top.yaml": cm("top"),
+        "apps/plain/deeper.yml": cm("deeper"),  # no kustomization file: walked recursively
+        "apps/notes.json": '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "json"}}',
+        "apps/nested/kustomization.yaml": KUSTOMIZATION + "resources: [listed.yaml]\n",
+        "apps/nested/listed.yaml": cm("listed"),
+        "apps/nested/unlisted.yaml": cm("unlisted"),  # its folder has a kustomization: not descended
+    })
+    names = applied(lint(root))
+    assert {"top", "deeper", "listed"} <= set(names)
+    assert "unlisted" not in names and "json" not in names
+    assert names["listed"][0].kustomization.name == "apps"
+
+
+def test_components_resolve_relative_to_spec_path(tree) -> None:
+    root = tree({
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/apps.yaml": ks("apps", "./apps/prod", "  components: [../../components/limits]\n"),
+        "apps/prod/kustomization.yaml": KUSTOMIZATION + "resources: [app.yaml]\n",
+        "apps/prod/app.yaml": cm("app"),
+        "components/limits/kustomization.yaml":
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [limits.yaml]\n",
+        "components/limits/limits.yaml": cm("limits"),
+        # relative to the repository root this would be components/limits too, so add a decoy that a
+        # root-relative resolution of '../../components' would not find either way
+    })
+    result = lint(root)
+    assert "limits" in applied(result)
+    assert not [f for f in result.all_findings if f.rule == "flux-resource-missing"]
+    # the same component written relative to the repository root is missing
+    root2 = tree({
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/apps.yaml": ks("apps", "./apps/prod", "  components: [components/limits]\n"),
+        "apps/prod/kustomization.yaml": KUSTOMIZATION + "resources: [app.yaml]\n",
+        "apps/prod/app.yaml": cm("app"),
+        "components/limits/kustomization.yaml":
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [limits.yaml]\n",
+        "components/limits/limits.yaml": cm("limits"),
+    })
+    missing = [f for f in lint(root2).all_findings if f.rule == "flux-resource-missing"]
+    assert missing and "apps/prod/components/limits" in missing[0].message
+
+
+def test_target_namespace_and_kustomize_namespace(tree) -> None:
+    root = tree({
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/apps.yaml": ks("apps", "./apps", "  targetNamespace: media\n")
+        + "---\n" + ks("tools", "./tools"),
+        "apps/app.yaml": cm("app", "elsewhere"),
+        "apps/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: media}\n",
+        "apps/role.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\n",
+        "tools/kustomization.yaml": KUSTOMIZATION + "namespace: outer\nresources: [./inner]\n",
+        "tools/inner/kustomization.yaml": KUSTOMIZATION + "namespace: inner\nresources: [tool.yaml]\n",
+        "tools/inner/tool.yaml": cm("tool", "mine"),
+    })
+    names = applied(lint(root))
+    assert names["app"][0].namespace == "media"
+    assert names["reader"][0].namespace is None  # cluster-scoped objects keep no namespace
+    assert names["tool"][0].namespace == "outer"  # the outermost namespace transformer wins
+
+
+def test_unlisted_files_and_unreferenced_kustomizations_are_not_applied(tree) -> None:
+    root = tree({
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/net.yaml": ks("networking", "./networking"),
+        "networking/kustomization.yaml": KUSTOMIZATION + "resources: [pools.yaml]\n",
+        "networking/pools.yaml": cm("pools"),
+        "networking/pools-legacy.yaml": cm("legacy"),
+        "orphan/kustomization.yaml": KUSTOMIZATION + "resources: [orphan.yaml]\n",
+        "orphan/orphan.yaml": cm("orphan"),
+    })
+    result = lint(root)
+    names = applied(result)
+    assert "pools" in names and "legacy" not in names and "orphan" not in names
+    dead = {d.path: d for d in dead_files(result.index.files, result.index.graph)}
+    assert set(dead) == {"networking/pools-legacy.yaml", "orphan/kustomization.yaml"}
+    assert dead["orphan/kustomization.yaml"].covers == ("orphan/orphan.yaml",)
+    assert "networking" in dead["networking/pools-legacy.yaml"].message
+
+
+def test_remote_resources_are_recorded_never_fetched(tree, monkeypatch) -> None:
+    import socket
+
+    def no_network(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the linter opened a network connection")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    root = tree({
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/kustomization.yaml": KUSTOMIZATION
+        + "resources:\n  - ./flux-system/gotk-sync.yaml\n  - https://github.com/fluxcd/flux2/manifests/install?ref=v2.6.0\n"
+          "  - github.com/kubernetes-sigs/gateway-api/config/crd?ref=v1.3.0\n",
+    })
+    result = lint(root)
+    assert [url for _file, url in result.index.graph.remote_resources] == [
+        "https://github.com/fluxcd/flux2/manifests/install?ref=v2.6.0",
+        "github.com/kubernetes-sigs/gateway-api/config/crd?ref=v1.3.0"]
+    assert not [f for f in result.all_findings if f.rule.startswith("flux-resource")]
+
+
+def test_paths_escaping_the_root_are_never_read(tmp_path: Path) -> None:
+    from .conftest import write_tree
+
+    write_tree(tmp_path, {"outside/secret.yaml": cm("outside")})
+    root = write_tree(tmp_path / "repo", {
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/kustomization.yaml": KUSTOMIZATION + "resources: [./flux-system/gotk-sync.yaml, ../../../outside]\n",
+        "clusters/lab/escape.yaml": ks("escape", "../outside"),
+    })
+    result = lint(root)
+    assert "outside" not in applied(result)
+    assert all(not a.doc.path.startswith("..") for a in result.index.applied)
+    escapes = [f for f in result.all_findings if f.rule == "flux-path-escape"]
+    assert len(escapes) == 1 and escapes[0].path == "clusters/lab/kustomization.yaml"
+    # a spec.path that climbs above the root is reported too (never followed)
+    root2 = write_tree(tmp_path / "repo2", {
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/escape.yaml": ks("escape", "../../outside"),
+    })
+    assert [f.rule for f in lint(root2).all_findings if f.rule.startswith("flux-path")] == ["flux-path-escape"]
+
+
+def test_fluxinstance_and_flux_instance_helmrelease_are_entrypoints(tree) -> None:
+    instance = ("apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata: {name: flux, namespace: flux-system}\n"
+                "spec:\n  distribution: {version: 2.6.x}\n  sync: {kind: GitRepository, url: https://x, ref: refs/heads/main, "
+                "path: kubernetes/flux/cluster}\n")
+    root = tree({
+        "kubernetes/flux/instance.yaml": instance,
+        "kubernetes/flux/cluster/ks.yaml": ks("cluster-apps", "./kubernetes/apps"),
+        "kubernetes/apps/app.yaml": cm("app", "default"),
+    })
+    result = lint(root)
+    graph = result.index.graph
+    assert graph.mode == "entrypoints" and graph.roots[0].synthetic
+    assert applied(result)["app"][0].kustomization.name == "cluster-apps"
+    helmrelease = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: flux-instance, namespace: flux-system}\n"
+                   "spec:\n  interval: 1h\n  chartRef: {kind: OCIRepository, name: flux-instance}\n"
+                   "  values:\n    instance:\n      sync: {kind: GitRepository, url: https://x, ref: refs/heads/main, "
+                   "path: kubernetes/flux/cluster}\n")
+    root2 = tree({
+        "kubernetes/apps/flux-system/flux-instance/helmrelease.yaml": helmrelease,
+        "kubernetes/flux/cluster/ks.yaml": ks("cluster-apps", "./kubernetes/apps/default"),
+        "kubernetes/apps/default/app.yaml": cm("app2", "default"),
+    })
+    result2 = lint(root2)
+    assert "app2" in applied(result2)
+    assert format_chain(applied(result2)["app2"][0].local_chain).startswith(
+        "kubernetes/flux/cluster/ks.yaml:6 Kustomization cluster-apps → ./kubernetes/apps/default → app.yaml")
+
+
+def test_source_ref_to_another_repository_is_not_followed(tree) -> None:
+    other = ks("shared", "./apps").replace("name: flux-system, namespace: flux-system}", "name: platform-repo}")
+    root = tree({
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/shared.yaml": other,
+        "clusters/lab/platform-repo.yaml": "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
+        "metadata: {name: platform-repo, namespace: flux-system}\nspec: {interval: 1h, url: https://example.com/platform}\n",
+        "apps/app.yaml": cm("app", "default"),
+    })
+    result = lint(root)
+    node = next(n for n in result.index.graph.nodes if n.name == "shared")
+    assert node.external and node.path is None
+    assert "app" not in applied(result)
+    assert not [f for f in result.all_findings if f.rule in ("flux-path-missing", "flux-source-missing")]
+
+
+def test_substitute_from_configmap_and_sops_secret_keys(tree) -> None:
+    root = tree({
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: flux-system}\n"
+        "data: {DOMAIN: lab.example.com, IP: 10.0.0.1}\n",
+        "clusters/lab/secrets.sops.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: secrets, namespace: flux-system}\n"
+        "stringData: {TOKEN: 'ENC[AES256_GCM,data:eA==,type:str]'}\nsops: {mac: 'ENC[x]', version: 3.9.0}\n",
+        "clusters/lab/apps.yaml": ks("apps", "./apps", "  postBuild:\n    substitute: {IP: 10.0.0.9}\n"
+                                     "    substituteFrom:\n      - {kind: ConfigMap, name: settings}\n"
+                                     "      - {kind: Secret, name: secrets}\n"),
+        "apps/app.yaml": cm("app", "default"),
+    })
+    subst = applied(lint(root))["app"][0].substitutions
+    assert subst.resolve("${DOMAIN}/${IP}") == "lab.example.com/10.0.0.9"  # inline beats substituteFrom
+    assert subst.defined("TOKEN") is True and subst.resolve("${TOKEN}") is None  # encrypted: known name only
+    assert subst.defined("NOPE") is False
+
+
+def test_parent_patches_and_kustomize_patches_reach_child_kustomizations(tree) -> None:
+    parent = ks("cluster-apps", "./apps", "  patches:\n    - patch: |-\n        apiVersion: kustomize.toolkit.fluxcd.io/v1\n"
+                "        kind: Kustomization\n        metadata: {name: not-used}\n"
+                "        spec: {decryption: {provider: sops, secretRef: {name: sops-age}}}\n"
+                "      target: {group: kustomize.toolkit.fluxcd.io, kind: Kustomization}\n")
+    root = tree({
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/flux-system/kustomization.yaml": KUSTOMIZATION + "resources: [gotk-sync.yaml]\npatches:\n"
+        "  - patch: |\n      - op: add\n        path: /spec/decryption\n        value: {provider: sops}\n"
+        "    target: {kind: Kustomization, name: flux-system}\n",
+        "clusters/lab/apps.yaml": parent,
+        "apps/child.yaml": ks("child", "./child"),
+        "child/s.yaml": cm("c", "default"),
+    })
+    graph = lint(root).index.graph
+    specs = {n.name: n.spec for n in graph.nodes}
+    assert specs["child"]["decryption"]["provider"] == "sops"
+    assert specs["flux-system"]["decryption"] == {"provider": "sops"}
+    assert "decryption" not in specs["cluster-apps"]
+
+
+def test_source_artifact_exclusions(tree) -> None:
+    root = tree({
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/.github/workflow-ish.yaml": cm("github"),
+        "clusters/lab/.sourceignore": "drafts/\n",
+        "clusters/lab/drafts/draft.yaml": cm("draft"),
+        "clusters/lab/live.yaml": cm("live"),
+    })
+    names = applied(lint(root))
+    assert "live" in names and "github" not in names and "draft" not in names
+
+
+def test_each_cluster_is_its_own_tree(tree) -> None:
+    other = GOTK.replace("./clusters/lab", "./clusters/prod")
+    root = tree({
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/prod/flux-system/gotk-sync.yaml": other,
+        "clusters/lab/infra.yaml": ks("infra", "./infrastructure"),
+        "clusters/prod/infra.yaml": ks("infra", "./infrastructure"),
+        "infrastructure/app.yaml": cm("shared", "default"),
+    })
+    result = lint(root)
+    assert len({id(a.root) for a in applied(result)["shared"]}) == 2
+    assert not [f for f in result.all_findings if f.rule == "flux-duplicate-object"]
+
+
+@given(st.dictionaries(st.from_regex(r"[A-Z_][A-Z0-9_]{0,8}", fullmatch=True),
+                       st.text(alphabet="abc.-1", max_size=8), max_size=4),
+       st.text(alphabet="${}:=-AB_x ", max_size=30))
+def test_resolve_never_raises_and_leaves_no_known_variable(values: dict[str, str], text: str) -> None:
+    subst = Substitutions(values=dict(values))
+    out = subst.resolve(text)
+    if out is not None:
+        for name in values:
+            assert "${" + name + "}" not in out.replace("$${", "")
