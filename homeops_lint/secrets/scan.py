@@ -279,8 +279,6 @@ class Scanner:
         if not self.enabled("secret-known-token"):
             return
         for source in texts:
-            if not textscan.TOKEN_PREFILTER.search(source.text):
-                continue
             lines = textscan.Lines(source.text)
             for hit in self._tokens.hits(source.text, lines):
                 self._text_hit(source, lines, hit)

@@ -36,26 +36,38 @@ TOKEN_FILTERS = (
     "detect_secrets.filters.heuristic.is_prefixed_with_dollar_sign",
 )
 
-# A superset of every TOKEN_PLUGINS pattern, cheap to run over a whole file.
-TOKEN_PREFILTER = re.compile(
-    r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}"
-    r"|AccountKey="
-    r"|gh[pousr]_[A-Za-z0-9_]{36}"
-    r"|(?:glpat|gldt|glft|glsoat|glrt|glcbt|glimt)-|GR1348941"
-    r"|eyJ[A-Za-z0-9_=-]{4,}\.[A-Za-z0-9_=-]"
-    r"|[0-9a-z]{32}-us[0-9]"
-    r"|/:_authToken="
-    r"|T3BlbkFJ"
-    r"|pypi-AgE"
-    r"|SG\.[A-Za-z0-9_-]{22}\."
-    r"|xox[abposr]-|hooks\.slack\.com/services/"
-    r"|sq0csp-"
-    r"|[rs]k_live_"
-    r"|\b(?:AC|SK)[a-z0-9]{32}"
-    r"|[0-9]{8,10}:[0-9A-Za-z_-]{35}"
-    r"|[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27}"
-    r"|(?:^|[\s=:\"])(?:AKC[a-zA-Z0-9]{10}|AP[0-9A-F][a-zA-Z0-9]{8})"
-)
+# A superset of every TOKEN_PLUGINS pattern, as literal-anchored regexes. Python's re has no
+# multi-literal search: one alternation of these ran 2.5 to 6 times slower (measured on a 3.5 MB
+# corpus: 296-726 ms against 116 ms), because every alternative starting with a character class
+# makes it try the match at nearly every position. Anchored on a literal, each one runs at
+# memchr-like speed, and lookbehinds check what comes before the anchor.
+TOKEN_PREFILTERS = tuple(re.compile(p) for p in (
+    r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}",  # AWS
+    r"AccountKey=",  # Azure storage
+    r"gh[pousr]_[A-Za-z0-9_]{36}",  # GitHub
+    r"gl(?:pat|dt|ft|soat|rt|cbt|imt)-|GR1348941",  # GitLab
+    r"eyJ[A-Za-z0-9_=-]{4,}\.[A-Za-z0-9_=-]",  # JWT
+    r"-us[0-9](?<=[0-9a-z]{32}-us[0-9])",  # Mailchimp
+    r"/:_authToken=",  # npm
+    r"T3BlbkFJ",  # OpenAI
+    r"pypi-AgE",  # PyPI
+    r"SG\.[A-Za-z0-9_-]{22}\.",  # SendGrid
+    r"xox[abposr]-", r"hooks\.slack\.com/services/",  # Slack
+    r"sq0csp-",  # Square
+    r"k_live_(?<=[rs]k_live_)",  # Stripe
+    r"AC[a-z0-9]{32}", r"SK[a-z0-9]{32}",  # Twilio
+    r":(?<=[0-9]{8}:)[0-9A-Za-z_-]{35}",  # Telegram
+    r"\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27}(?<=[MNO][A-Za-z0-9_-]{23}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27})",  # Discord
+    # Artifactory, with detect-secrets' own boundaries (not inside base64 ciphertext)
+    r"A(?<![^\s=:\"]A)(?:KC[a-zA-Z0-9]{10,}|P[0-9A-F][a-zA-Z0-9]{8,})(?=[\s\"]|$)",
+))
+
+
+def token_candidates(text: str) -> Iterator[int]:
+    """Offsets where a known token format could start (the lines worth a detect-secrets scan)."""
+    for pattern in TOKEN_PREFILTERS:
+        for match in pattern.finditer(text):
+            yield match.start()
 
 
 def _b64_variants(needle: bytes) -> list[str]:
@@ -212,7 +224,7 @@ class TokenScanner:
             self._scan_line = None
 
     def hits(self, text: str, lines: Lines) -> Iterator[Hit]:
-        candidate_lines = sorted({lines.line_of(m.start()) for m in TOKEN_PREFILTER.finditer(text)})
+        candidate_lines = sorted({lines.line_of(offset) for offset in token_candidates(text)})
         for number in candidate_lines:
             line = lines.line_text(number)
             if len(line) > 20000:
