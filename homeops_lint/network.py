@@ -21,7 +21,7 @@ from typing import Any, Iterable, Optional
 from .flux import Applied, Substitutions
 from .ipmath import IPAddress, IPRange, ParsedCIDR, RangeError, parse_address, parse_cidr, parse_pool_range, \
     split_addresses
-from .model import Document, KeyPath, Pos, resource_id
+from .model import Document, KeyPath, resource_id
 
 # --- annotation keys (domain.md §1.3, §1.7, §3.7) ---------------------------------------------
 LBIPAM_IPS = "lbipam.cilium.io/ips"
@@ -737,6 +737,3 @@ def collect_requests(index: Any, policy: Any) -> Requests:
             _collect(out, workload, base, service, ("annotations",), ("loadBalancerIP",))
     return out
 
-
-def position(doc: Document, key: KeyPath) -> Pos:
-    return doc.pos(*key)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from .ipmath import IPRange, ParsedCIDR, RangeError, parse_address, parse_cidr, split_addresses
 from .model import DocClass, Document, KeyPath
@@ -308,5 +308,3 @@ def pool_group(index: Any, policy: Any) -> Optional[Group]:
                                          f"pool {pool.name}", block.cidr is not None))
     return group if group.values else None
 
-
-Where = Union[Document, str]

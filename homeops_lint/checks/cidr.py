@@ -11,7 +11,7 @@ from typing import Any, Optional
 from ..context import Context
 from ..ipmath import IPRange, family_name, host_bits, range_text, subnet_count
 from ..model import DocClass, Severity
-from ..network_cidr import (POLICY, Group, NetValue, cilium_groups, pool_group, policy_group, talhelper_groups,
+from ..network_cidr import (Group, NetValue, cilium_groups, pool_group, policy_group, talhelper_groups,
                             talos_groups)
 
 DEFAULT_NODE_MASKS = {4: 24, 6: 64}  # kube-controller-manager and Talos defaults
@@ -63,15 +63,6 @@ def _report(ctx: Context, rule: str, value: NetValue, message: str, escalate: bo
     if escalate and ctx.findings and ctx.findings[-1].rule == rule and \
             not ctx.policy.rule_config(rule).get("severity"):
         ctx.findings[-1] = dataclasses.replace(ctx.findings[-1], severity=Severity.ERROR)
-
-
-def _report_group(ctx: Context, rule: str, group: Group, key: tuple[Any, ...], message: str) -> None:
-    if group.doc is None:
-        where, pos, note = ctx.policy.locate(*key)
-        if where is not None:
-            ctx.report(rule, where, message=message + note, pos=pos)
-        return
-    ctx.report(rule, group.doc, key, message, resource=None if group.doc.doc_class == DocClass.K8S else "")
 
 
 # --- cidr-invalid -------------------------------------------------------------------------------

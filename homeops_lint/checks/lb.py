@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..context import Context
-from ..ipmath import IPRange, describe_ranges, family_name, first_last, parse_cidr, RangeError
+from ..ipmath import IPRange, RangeError, describe_ranges, first_last, parse_cidr
 from ..network import (CILIUM_LB_CLASSES, METALLB_POOL, METALLB_POOL_LEGACY, LabelView, Pool, Request, Requests,
                        Workload, collect_requests, cilium_version, manifest_pools, policy_pools, selector_keys,
                        selector_matches)
@@ -474,5 +474,3 @@ def _check_pool_declarations(ctx: Context, pools: list[Pool]) -> None:
                     f"the policy declares pool {name} ({role}), but no applied pool manifest has that name; add the "
                     f"CiliumLoadBalancerIPPool or remove the declaration{note}"), pos=pos)
 
-
-__all__ = ["check", "family_name"]
