@@ -109,12 +109,13 @@ def cmd_lint(argv: Sequence[str]) -> int:
 def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-untyped-def]
               paths: Optional[list[str]] = None) -> int:
     """Lint with parsed ``args``; ``change`` (gitchanges.Change) narrows the shown findings."""
-    from .engine import Options, enabled_rules, run
-    from .report import embeds_statistics, render
-    from .report.common import ReportOptions, statistics
+    from types import SimpleNamespace
 
-    engine_options = Options(paths=paths or args.paths, root=root or args.root, config=args.config,
-                             select=_csv(args.select), ignore=_csv(args.ignore))
+    # The engine (and everything it imports) is loaded only when the cache cannot replay the run:
+    # until then the options live in a namespace with engine.Options' fields.
+    engine_options = SimpleNamespace(paths=paths or args.paths, root=root or args.root, config=args.config,
+                                     select=_csv(args.select), ignore=_csv(args.ignore), extra_exclude=[],
+                                     show_only=None, rule_dirs=[], timings=None)
     if getattr(args, "timings", False):
         from .timing import Timings
 
@@ -124,7 +125,10 @@ def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-
 
         engine_options.extra_exclude.append(exclude_glob(args.baseline, engine_options.root, engine_options.paths))
     if args.fix or args.diff:
+        from .engine import Options
         from .fix import run_fixes
+
+        engine_options = Options(**vars(engine_options))
 
         fixed = run_fixes(engine_options, write=not args.diff, unsafe=args.unsafe_fixes)
         if args.diff:
@@ -134,6 +138,12 @@ def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-
         cache, replay_key = _replay_lookup(args, engine_options)
         if replay_key is not None and _replay(cache, replay_key, args, engine_options):
             return cache.replayed_code  # type: ignore[union-attr, no-any-return]
+    from .engine import Options, enabled_rules, run
+    from .report import embeds_statistics, render
+    from .report.common import ReportOptions, statistics
+
+    if not isinstance(engine_options, Options):
+        engine_options = Options(**vars(engine_options))
     result = run(engine_options)
     if change is None and (args.staged or args.changed):
         from . import gitchanges
