@@ -15,7 +15,8 @@ from .conftest import lint
 
 @pytest.mark.parametrize("key", ["password", "adminPassword", "DB_PASSWORD", "client_secret", "apiKey",
                                  "API_KEY", "secretKey", "requirepass", "token", "GITHUB_TOKEN", "privateKey",
-                                 "admin_password", "passwordValue", "1password-credentials.json", "authKey"])
+                                 "admin_password", "passwordValue", "1password-credentials.json", "authKey",
+                                 "PAPERLESS_DBPASS"])
 def test_strong_keys(key: str) -> None:
     assert classify_key(key) is KeyClass.STRONG
 
@@ -33,7 +34,7 @@ def test_weak_keys(key: str) -> None:
     assert classify_key(key) is KeyClass.WEAK
 
 
-@pytest.mark.parametrize("value", ["hunter2", "change-me", "S3cr3t!", "postgres://app:pw123@db/app", "admin"])
+@pytest.mark.parametrize("value", ["a-very-long-jwt-secret-that-i-will-rotate-later", "hunter2", "change-me", "S3cr3t!", "postgres://app:pw123@db/app", "admin"])
 def test_literal_credentials(value: str) -> None:
     assert literal_credential(value)
 
@@ -67,6 +68,8 @@ def test_fingerprint_is_short_sha256() -> None:
     ("mysql -u root --password=s3cretValue4 db", "password", "s3cretValue4"),
     ("requirepass s3cretValue5", "requirepass", "s3cretValue5"),
     ("DATABASE_URL=postgres://app:s3cretValue6@db:5432/app", "URL password", "s3cretValue6"),
+    ("nas01 ansible_host=10.0.0.2 ansible_password=s3cretValue7", "ansible_password", "s3cretValue7"),
+    ("https://api.example.com/v1?apikey=s3cretValue8&x=1", "apikey", "s3cretValue8"),
 ])
 def test_embedded_pairs(line: str, key: str, value: str) -> None:
     found = [(p.key, p.value) for p in embedded.credential_pairs(line)]
@@ -75,7 +78,7 @@ def test_embedded_pairs(line: str, key: str, value: str) -> None:
     assert line[pair.column:pair.column + len(value)] == value
 
 
-@pytest.mark.parametrize("line", ["password_file /mosquitto/secrets/passwd", "# password = in a comment",
+@pytest.mark.parametrize("line", ["password: !secret smtp_password", "password_file /mosquitto/secrets/passwd", "# password = in a comment",
                                   'export PGPASSWORD="${POSTGRES_PASSWORD}"', "password = {{ .password }}"])
 def test_embedded_non_credentials(line: str) -> None:
     assert not [p for p in embedded.credential_pairs(line) if literal_credential(p.value)]
@@ -129,6 +132,8 @@ def test_mask_text_hides_values_and_keeps_names_readable() -> None:
     assert mask_text("Secret app-env: USERNAME: app", ("app",)) == f"Secret app-env: USERNAME: {MASK}"
     assert mask_text("a:\tlong-secret-value", ("long-secret-value",)) == f"a:\t{MASK}"
     assert mask_text("x y", ("line one\nline two",)) == "x y"
+    assert mask_text("ConfigMap authelia-config: password: authelia", ("authelia",)) == \
+        f"ConfigMap authelia-config: password: {MASK}"
 
 
 def test_findings_carry_fingerprint_and_mask(tree) -> None:

@@ -21,9 +21,10 @@ class ReportOptions:
 def mask_text(text: str, masks: tuple[str, ...]) -> str:
     """Hide every secret fragment in ``text``; multi-line secrets are hidden line by line.
 
-    Reporters show source lines with tabs expanded, so tab variants are hidden too. A short
-    fragment (``app``) is hidden only where it stands alone, so that a message naming ``app-env``
-    stays readable; long fragments are hidden wherever they occur.
+    Reporters show source lines with tabs expanded, so tab variants are hidden too. A fragment is
+    hidden where it stands alone (not inside a longer word, name or hostname): a password
+    ``authelia`` is hidden on its source line, while a message naming ``authelia-config`` is left
+    intact, which would otherwise hint at the value.
     """
     fragments: set[str] = set()
     for secret in masks:
@@ -32,11 +33,7 @@ def mask_text(text: str, masks: tuple[str, ...]) -> str:
             if len(part) >= 3:
                 fragments.update((part, part.replace("\t", " ")))
     for fragment in sorted(fragments, key=len, reverse=True):
-        if fragment not in text:
-            continue
-        if len(fragment) >= 8:
-            text = text.replace(fragment, MASK)
-        else:
+        if fragment in text:
             text = re.sub(r"(?<![\w.-])" + re.escape(fragment) + r"(?![\w.-])", MASK, text)
     return text
 

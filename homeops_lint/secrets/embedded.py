@@ -39,6 +39,7 @@ _ASSIGN_RE = re.compile(
     r"^\s*(?:export\s+|set\s+|readonly\s+|local\s+|declare\s+(?:-\w+\s+)?|ENV\s+|ARG\s+|-\s+)?"
     r"(?P<k>[A-Za-z_][\w.\-]{0,80})\s*(?P<op>=|:(?=\s)|:$)\s*(?P<v>.*?)\s*$"
 )
+_KV_RE = re.compile(r"(?:(?<=[\s;,?&])|^)(?P<k>[A-Za-z_][\w.-]{0,60})=(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s;,&\"']+)")
 _DIRECTIVE_RE = re.compile(r"^\s*(?P<k>[A-Za-z_][\w-]{1,60})[ \t]+(?P<v>[^\s=:#;]\S*)\s*;?\s*$")
 _URL_IN_LINE_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+")
 _COMMENT_LINE_RE = re.compile(r"^\s*(?:#|//|;|--|\*|/\*|<!--|REM\b)")
@@ -91,6 +92,13 @@ def pairs_in_line(line: str, number: int) -> Iterator[Pair]:
                 return  # a nested block follows; its own lines are read one by one
             yield Pair(number, match.start("v") + offset, match.group("k"), value, "assignment", strength)
         return
+    for match in _KV_RE.finditer(line):  # key=value tokens: inventories, query strings, ADO strings
+        strength = classify_key(match.group("k"))
+        if strength is KeyClass.NONE or match.start("v") in seen:
+            continue
+        value, offset = _unquote(match.group("v"))
+        seen.add(match.start("v") + offset)
+        yield Pair(number, match.start("v") + offset, match.group("k"), value, "assignment", strength)
     match = _DIRECTIVE_RE.match(line)
     if match and not seen:
         strength = classify_key(match.group("k"))

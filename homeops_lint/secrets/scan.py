@@ -414,7 +414,7 @@ class Scanner:
         key_pos = pos or (doc.pos(*path) if doc is not None else vpos)
         if self._is_claimed(source.path, key_pos.line, vpos.line):
             return
-        where = self._context(doc, path, label) if doc is not None else source.path
+        where = (self._context(doc, path, label) if doc is not None else "") or source.path
         placeholder = (" It looks like a placeholder, but it is used as a credential: it is deployed as is "
                        "and is easy to guess.") if is_placeholder(value) else ""
         self._add("secret-literal-credential", source, key_pos,
@@ -427,7 +427,7 @@ class Scanner:
         key_pos = pos or (doc.pos(*path) if doc is not None else vpos)
         if self._is_claimed(source.path, key_pos.line, vpos.line):
             return
-        where = self._context(doc, path, label) if doc is not None else source.path
+        where = (self._context(doc, path, label) if doc is not None else "") or source.path
         self._add("secret-high-entropy", source, key_pos,
                   f"{where}: {format_path(path)} holds a high-entropy value under a secret-like key "
                   f"(fingerprint {_fp(value)}); if it is a credential, move it to a Secret store; if it is "

@@ -31,6 +31,9 @@ _STRONG = {
 }
 # Head words a long compound can end with (``adminpassword``, ``clientsecret``).
 _STRONG_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "apikey")
+# ``DBPASS``, ``ROOTPASS``, ``SMTPPASS``: a short qualifier glued to "pass".
+_PASS_COMPOUND_RE = re.compile(r"^(?:db|root|admin|user|master|smtp|mail|ldap|redis|mysql|pg|ftp|vnc|rpc|web|api|"
+                               r"app|auth|bind|sql|ssh|wifi|wpa|sa|su|rcon|server)(?:pass|pw|pwd)$")
 # ``<qualifier> key``: these qualifiers make ``key`` a credential.
 _STRONG_KEY_QUALIFIERS = {"api", "auth", "private", "secret", "encryption", "client", "pre", "shared",
                           "signing", "master", "app", "service", "account", "access", "license", "session",
@@ -71,7 +74,7 @@ def classify_key(key: str) -> KeyClass:
     before = words[head - 1] if head > 0 else ""
     if word == "key" and before in _STRONG_KEY_QUALIFIERS:
         return KeyClass.STRONG
-    if word in _STRONG or (len(word) > 8 and word.endswith(_STRONG_SUFFIXES)):
+    if word in _STRONG or (len(word) > 8 and word.endswith(_STRONG_SUFFIXES)) or _PASS_COMPOUND_RE.match(word):
         if word == "pass" and before in ("by", "no"):
             return KeyClass.NONE
         return KeyClass.STRONG
@@ -85,7 +88,7 @@ _REFERENCE_RE = re.compile(
     r"\$\{[^}]*\}|\{\{.*?\}\}|\$\([A-Za-z_][A-Za-z0-9_]*\)|op://|ENC\[AES256_GCM|ref\+[a-z]+://|"
     r"\$__(?:file|env|vault)\{|%\{[^}]+\}|%\([A-Za-z_]\w*\)s|<%=|\bvault:[\w/]+#|secretref\+|\{\{|\$\{"
 )
-_WHOLE_VAR_RE = re.compile(r"^(?:\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|\$\{?[0-9]\}?)$")
+_WHOLE_VAR_RE = re.compile(r"^(?:![A-Za-z_]+\s+\S+|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|\$\{?[0-9]\}?)$")
 _URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?P<rest>\S*)$")
 _USERINFO_RE = re.compile(r"^[^/?#@\s]*:(?P<pw>[^/?#@\s]*)@")
 _HOSTNAME_RE = re.compile(r"^(?=[^A-Z]*$)(?=.*[a-z])[a-z0-9*_](?:[a-z0-9-]*[a-z0-9])?"
@@ -152,7 +155,7 @@ def names_something(value: str) -> bool:
     text = value.strip()
     if _K8S_REF_RE.match(text):  # namespace/name of a Secret (ingress-nginx auth-secret and friends)
         return True
-    if _KEBAB_NAME_RE.match(text):
+    if _KEBAB_NAME_RE.match(text) and text.count("-") + text.count("_") + text.count(".") <= 4:
         return any(seg in _NAME_SEGMENT_WORDS for seg in re.split(r"[-_.]", text))
     if _ENV_NAME_RE.match(text):
         return any(seg.lower() in _NAME_SEGMENT_WORDS for seg in text.split("_"))
