@@ -496,12 +496,14 @@ def _deep_copy(value: Any) -> Any:
 
 # --- the walk --------------------------------------------------------------------------------
 class _Walker:
-    def __init__(self, files: list[SourceFile], root_source_names: set[str]) -> None:
-        self.tree = _Tree(files)
+    def __init__(self, files: list[SourceFile], root_source_names: set[str],
+                 shared: Optional["_Walker"] = None) -> None:
+        # Probe walkers share the folder tree and the kustomize patch scan of a first walker.
+        self.tree = shared.tree if shared is not None else _Tree(files)
         self.graph = FluxGraph()
         self.source_names = root_source_names
         self.visiting: set[str] = set()
-        self.kpatches = _kustomize_patches_by_doc(self.tree)
+        self.kpatches = shared.kpatches if shared is not None else _kustomize_patches_by_doc(self.tree)
 
     # --- kustomize builds -------------------------------------------------------------
     def build_folder(self, folder: str, chain: tuple[str, ...], depth: int = 0) -> Build:
@@ -962,7 +964,7 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
             return graph
         # No declared entrypoint: every Flux Kustomization that no other one reaches is a root.
         graph.mode = "inferred-roots"
-        probe = _Walker(view, set())
+        probe = _Walker(view, set(), walker)
         probe.graph.excluded_files = excluded
         probe_seen: set[int] = set()
         for doc in flux_ks:
@@ -1081,7 +1083,7 @@ def dead_files(files: list[SourceFile], graph: FluxGraph, skip: "Any" = None) ->
     dead_ks = [d for f in view if not outside(f.path) for d in f.documents if is_flux_kustomization(d)]
     builds: dict[int, set[str]] = {}
     for doc in dead_ks:
-        walker = _Walker(view, set())
+        walker = _Walker(view, set(), probe)
         walker.graph.excluded_files = graph.excluded_files
         walker.visit(doc, None, (), set())
         builds[id(doc)] = (walker.graph.reached_files | walker.graph.referenced_files) - {doc.path}
@@ -1105,14 +1107,14 @@ def dead_files(files: list[SourceFile], graph: FluxGraph, skip: "Any" = None) ->
     for source in unreached_k:
         if outside(source.path):  # applied by hand (skipped folder, tooling): so is what it lists
             folder = source.path.rsplit("/", 1)[0] if "/" in source.path else ""
-            walker = _Walker(view, set())
+            walker = _Walker(view, set(), probe)
             walker.build_folder(folder, ())
             covered.update(walker.graph.reached_files | walker.graph.referenced_files)
     dead_k = [f for f in unreached_k if not outside(f.path) and f.path not in covered]
     kbuilds: dict[str, set[str]] = {}
     for source in dead_k:
         folder = source.path.rsplit("/", 1)[0] if "/" in source.path else ""
-        walker = _Walker(view, set())
+        walker = _Walker(view, set(), probe)
         walker.build_folder(folder, ())
         kbuilds[source.path] = (walker.graph.reached_files | walker.graph.referenced_files) - {source.path}
     nested = set().union(*kbuilds.values()) if kbuilds else set()

@@ -9,9 +9,9 @@ from typing import Any, Iterable, Optional
 from ..context import Context
 from ..flux import (
     HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, SUBSTITUTE_OPT_OUT, Applied, FluxGraph, KsNode, dead_files,
-    format_chain, is_flux_kustomization, variables_in,
+    format_chain, variables_in,
 )
-from ..model import DocClass, Document, FileKind, KeyPath, SourceFile, iter_nodes
+from ..model import DocClass, FileKind, KeyPath, SourceFile, iter_nodes
 
 FAMILIES = ("flux",)
 SOURCE_KINDS = ("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart")
@@ -160,8 +160,7 @@ def _dependency_targets(ctx: Context, graph: FluxGraph) -> list[tuple[Applied, s
 
 
 def _dependencies(ctx: Context, graph: FluxGraph) -> None:
-    existing = {**_index(ctx, ("Kustomization", "HelmRelease")), **_root_ks(graph)}
-    existing = {k: v for k, v in existing.items()}
+    existing: dict[Any, Any] = {**_index(ctx, ("Kustomization", "HelmRelease")), **_root_ks(graph)}
     uncertain = _uncertain_roots(graph)
     targets = _dependency_targets(ctx, graph)
     edges: dict[tuple[int, str, str, str], list[tuple[tuple[int, str, str, str], Applied, int]]] = {}
@@ -432,6 +431,3 @@ def _sops_without_decryption(ctx: Context, graph: FluxGraph) -> None:
                    "has no spec.decryption; Flux fails with 'is SOPS encrypted, configuring decryption is "
                    "required'. Add decryption: {provider: sops, secretRef: {name: sops-age}} "
                    f"(chain: {format_chain(applied.local_chain)})", namespace=applied.namespace)
-
-
-__all__ = ["check", "unreachable_skip", "is_flux_kustomization", "Document"]
