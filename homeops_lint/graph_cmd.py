@@ -26,7 +26,7 @@ class NodeView:
     parent: Optional[str]
     depends_on: list[str] = field(default_factory=list)
     target_namespace: Optional[str] = None
-    state: str = "ok"  # ok | external | unresolved (path unknown or missing)
+    state: str = "ok"  # ok | external | unresolved (unknown variables) | missing
     objects: dict[str, int] = field(default_factory=dict)
     bootstrap: list[str] = field(default_factory=list)  # bootstrap-only components it applies
     children: list["NodeView"] = field(default_factory=list)
@@ -64,7 +64,8 @@ def build_view(result: Any) -> GraphView:
             if isinstance(dep, dict) and isinstance(dep.get("name"), str):
                 dep_ns = dep.get("namespace") if isinstance(dep.get("namespace"), str) else ns
                 deps.append(dep["name"] if dep_ns == ns else f"{dep_ns}/{dep['name']}")
-        state = "external" if node.external else ("ok" if node.path is not None else "unresolved")
+        state = ("external" if node.external else "ok" if node.path is not None
+                 else "unresolved" if node.unresolved else "missing")
         target = spec.get("targetNamespace") if isinstance(spec.get("targetNamespace"), str) else None
         out = NodeView(f"{ns}/{node.name}", node.name, ns, node.doc.path, node.doc.pos("spec", "path").line,
                        node.path, parent, deps, target, state, synthetic=node.synthetic)
@@ -129,8 +130,9 @@ def render_text(view: GraphView) -> str:
     def walk(node: NodeView, prefix: str, last: bool, top: bool) -> None:
         branch = "" if top else ("└── " if last else "├── ")
         head = f"{node.namespace}/{node.name}" if node.namespace != "flux-system" else node.name
-        where = f"./{node.path}" if node.path else ("(another repository)" if node.state == "external"
-                                                     else "(path not followed)")
+        where = f"./{node.path}" if node.path else {
+            "external": "(another repository: not followed)", "unresolved": "(path has unknown variables)",
+        }.get(node.state, "(path missing or outside the repository)")
         extra = []
         if node.target_namespace:
             extra.append(f"→ ns {node.target_namespace}")
