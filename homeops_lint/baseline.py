@@ -159,6 +159,7 @@ def apply(result: Any, path: str, enabled: Optional[frozenset[str]] = None) -> A
             left[key] -= 1
             hidden.add(id(finding))
     shown = [f for f in result.findings if id(f) not in hidden]
+    remaining = [f for f in result.all_findings if id(f) not in hidden]
     notes = list(result.notes)
     stale = [Entry(*key, count=n) for key, n in sorted(left.items()) if n > 0]
     if stale:
@@ -167,7 +168,8 @@ def apply(result: Any, path: str, enabled: Optional[frozenset[str]] = None) -> A
         notes.append(f"baseline {path}: {total} entr{'y' if total == 1 else 'ies'} no longer match a "
                      f"finding (fixed or changed): {listed}. Run 'homeops-lint baseline write {path}' "
                      "to drop them")
-    return replace(result, findings=shown, notes=notes)
+    # all_findings loses the baselined ones too: changed-files mode never attributes them.
+    return replace(result, findings=shown, all_findings=remaining, notes=notes)
 
 
 def stale_entries(result: Any, path: str) -> list[Entry]:

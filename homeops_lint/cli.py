@@ -145,6 +145,11 @@ def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-
     if not isinstance(engine_options, Options):
         engine_options = Options(**vars(engine_options))
     result = run(engine_options)
+    if args.baseline:  # first, so that baselined findings never need attributing to a change
+        from .baseline import apply
+
+        enabled = enabled_rules(result.catalog, result.policy, engine_options.select, engine_options.ignore)
+        result = apply(result, args.baseline, enabled)
     if change is None and (args.staged or args.changed):
         from . import gitchanges
 
@@ -153,11 +158,6 @@ def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-
         from .gitchanges import attribute
 
         result = attribute(result, engine_options, change)
-    if args.baseline:
-        from .baseline import apply
-
-        enabled = enabled_rules(result.catalog, result.policy, engine_options.select, engine_options.ignore)
-        result = apply(result, args.baseline, enabled)
     before = "" if args.quiet else "".join(f"homeops-lint: {note}\n" for note in result.notes)
     sys.stderr.write(before)
     options = ReportOptions(color=_use_color(args.color, sys.stdout) and not args.output,

@@ -155,3 +155,15 @@ def test_snapshot_never_writes_through_hard_links(repo):
     assert (repo / "apps/web.yaml").read_text() == service("web", "10.50.1.1") != original
     assert "10.50.0.15" in (repo / "net/pool.yaml").read_text()
     assert not list((repo / ".git").glob("homeops-lint-before-*"))  # cleaned up
+
+
+def test_staged_with_a_baseline(repo):
+    assert cli("baseline", "write", str(repo / ".baseline.yaml"), cwd=repo).returncode == 0
+    (repo / "net/pool.yaml").write_text(POOL.replace("10.50.0.99", "10.50.0.15"))
+    (repo / ".homeops-lint.yaml").write_text(POLICY.replace("10.50.0.99", "10.50.0.15"))
+    git(repo, "add", "net/pool.yaml", ".homeops-lint.yaml")
+    code, found = shown(repo, "--staged", "--baseline", ".baseline.yaml")
+    assert code == 1 and found == [("lb-ip-outside-pool", "apps/web.yaml")]
+    # The hook entry takes the same option (pre-commit: args: [--baseline, FILE]).
+    done = cli("hook", "--baseline", ".baseline.yaml", "--quiet", "net/pool.yaml", cwd=repo)
+    assert done.returncode == 1 and b"apps/legacy.yaml" not in done.stdout and b"apps/web.yaml" in done.stdout
