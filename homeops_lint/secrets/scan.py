@@ -290,9 +290,10 @@ class Scanner:
             return
         key = lines.key_on_line(line)
         where = f" under '{key}'" if key else ""
-        what = "private key material" if hit.detector == "secret-private-key" else "a known token format"
+        detector = "PEM detector" if hit.detector == "secret-private-key" else (
+            "detect-secrets" if "1Password" not in hit.kind else "1Password Connect detector")
         self._add(hit.detector, source, Pos(line, lines.column_of(hit.start)),
-                  f"{hit.kind}{where}: {what} in plaintext (detector {hit.kind}, fingerprint {_fp(hit.secret)}); "
+                  f"{hit.kind}{where} in plaintext (detector: {detector}, fingerprint {_fp(hit.secret)}); "
                   "remove it from the repository, rotate it, and load it from a secret store",
                   [hit.secret, *hit.secret.split("\\n")], hit.secret, last_line=last)
 
