@@ -108,6 +108,8 @@ def from_files(root: Path, files: Iterable[str], with_staged_removals: bool = Tr
 
     Hook runners leave removed files out of the list, yet removing a pool can break a Service
     elsewhere, so the staged removals are added from git when the root is inside a work tree.
+    In pre-commit's pre-push stage (``PRE_COMMIT_FROM_REF``/``PRE_COMMIT_TO_REF`` set) the files
+    are the ones pushed: the base is the remote's old commit and removals come from that range.
     """
     paths: set[str] = set()
     real_root = root.resolve()
@@ -123,9 +125,15 @@ def from_files(root: Path, files: Iterable[str], with_staged_removals: bool = Tr
     if _git(root, "rev-parse", "--is-inside-work-tree").returncode == 0:
         prefix = _prefix(root)
         base = "HEAD" if _has_head(root) else None
+        removals = ["--cached"]
+        pushed = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
+        if all(pushed) and all(_git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode == 0
+                               for ref in pushed):
+            base, removals = pushed[0], [f"{pushed[0]}..{pushed[1]}"]
         if with_staged_removals and base is not None:
-            paths |= _names(_git_ok(root, "diff", "--cached", "--name-only", "-z", "--no-renames",
-                                    "--relative", "--diff-filter=D", base))
+            args = [removals[0]] if removals[0] != "--cached" else ["--cached", base]
+            paths |= _names(_git_ok(root, "diff", "--name-only", "-z", "--no-renames", "--relative",
+                                    "--diff-filter=D", *args))
     return Change(frozenset(paths), base, "hook", prefix)
 
 

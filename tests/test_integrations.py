@@ -167,3 +167,27 @@ def test_staged_with_a_baseline(repo):
     # The hook entry takes the same option (pre-commit: args: [--baseline, FILE]).
     done = cli("hook", "--baseline", ".baseline.yaml", "--quiet", "net/pool.yaml", cwd=repo)
     assert done.returncode == 1 and b"apps/legacy.yaml" not in done.stdout and b"apps/web.yaml" in done.stdout
+
+
+def test_hook_in_pre_push_uses_the_pushed_range(repo):
+    """pre-commit's pre-push stage: the base is PRE_COMMIT_FROM_REF, not HEAD."""
+    start = git(repo, "rev-parse", "HEAD").strip()
+    (repo / "net/pool.yaml").write_text(POOL.replace("10.50.0.99", "10.50.0.15"))
+    (repo / ".homeops-lint.yaml").write_text(POLICY.replace("10.50.0.99", "10.50.0.15"))
+    git(repo, "commit", "-qam", "narrow the pool")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    env = {**ENV, "PRE_COMMIT_FROM_REF": start, "PRE_COMMIT_TO_REF": head}
+    done = subprocess.run([*cli_command(), "hook", "--quiet", "net/pool.yaml", ".homeops-lint.yaml"], cwd=repo,
+                          env=env, capture_output=True, timeout=120)
+    assert done.returncode == 1 and b"apps/web.yaml:7:5: lb-ip-outside-pool" in done.stdout
+    assert b"legacy" not in done.stdout
+    # Without the range, HEAD already holds the change: nothing is new elsewhere.
+    done = subprocess.run([*cli_command(), "hook", "--quiet", "net/pool.yaml", ".homeops-lint.yaml"], cwd=repo,
+                          env=ENV, capture_output=True, timeout=120)
+    assert b"apps/web.yaml" not in done.stdout
+
+
+def cli_command() -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "homeops_lint"]
