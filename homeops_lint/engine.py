@@ -17,7 +17,7 @@ from . import suppress, yamlload
 from .catalog import Catalog, load_catalog
 from .context import Context
 from .index import RepoIndex, build_index
-from .model import FileKind, Finding, Severity, SourceFile
+from .model import Finding, Severity, SourceFile
 from .policy import Policy, load_policy, with_architecture
 from .timing import Timings, or_off
 
@@ -179,7 +179,7 @@ def _run(options: Options) -> Result:
     with timings.stage("read+parse"):
         budget = _time_budget(policy)
         files, problems = source_mod.read_all(root, found.files, _limits(policy), started + budget, budget)
-        read_cut = bool(files) and files[-1].kind == FileKind.SKIPPED and time.monotonic() > started + budget
+        read_cut = any(p.limit == "time_budget" for p in problems)
     with timings.stage("index"):
         index = build_index(files, policy.entrypoints)
     if policy.origin == "none":

@@ -35,6 +35,7 @@ class FileProblem:
     line: int
     column: int
     message: str
+    limit: str = ""  # the limit a parse-limit problem names (the engine stops on "time_budget")
 
 
 def _decode(raw: bytes) -> tuple[str, str]:
@@ -122,15 +123,19 @@ def read_file(root: Path, rel: str, limits: ReadLimits,
     try:
         with os.fdopen(fd, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
-            raw = b"" if size > limits.max_file_size else handle.read(limits.max_file_size + 1)
+            # Over the limit only the head is read: enough to tell an image from text.
+            raw = handle.read(8192 if size > limits.max_file_size else limits.max_file_size + 1)
     except OSError as exc:
         return source, [FileProblem("parse-unreadable", rel, 1, 1, f"cannot read the file: {exc.strerror or exc}")]
-    size = max(size, len(raw))
-    source.size = size
+    source.size = size = max(size, len(raw))
     if size > limits.max_file_size:  # also a file that grew past the limit while being read
+        yaml_file = classify.is_yaml_path(rel)
+        if not yaml_file and _nul_offset(raw[:8192], False) >= 0:
+            source.kind = FileKind.BINARY  # a large image or archive is not configuration
+            return source, []
         return source, [FileProblem("parse-limit", rel, 1, 1, yamlload.limit_message(
             f"file is {size:,} bytes, over the max_file_size limit of {limits.max_file_size:,} bytes",
-            "max_file_size"))]
+            "max_file_size"), "max_file_size")]
     return source, _read_text(source, raw, limits, chart_dirs)
 
 
@@ -153,7 +158,7 @@ def _read_text(source: SourceFile, raw: bytes, limits: ReadLimits, chart_dirs: I
         number, length = long_line
         return problems + [FileProblem("parse-limit", rel, number, 1, yamlload.limit_message(
             f"line {number} is {length:,} characters, over the max_line_length limit of "
-            f"{limits.max_line_length:,}", "max_line_length"))]
+            f"{limits.max_line_length:,}", "max_line_length"), "max_line_length")]
     source.text = text
     if classify.is_template_path(rel) or classify.in_chart_templates(rel, chart_dirs):
         source.kind = FileKind.TEMPLATE
@@ -195,7 +200,13 @@ def parse_yaml_source(source: SourceFile, limits: ReadLimits) -> list[FileProble
         doc_class = classify.classify_document(rel, data)
         docs.append(Document(rel, index, data, line, doc_class, classify.has_sops_block(data)))
     source.documents = docs
-    return [FileProblem(p.rule, rel, p.line, p.column, p.message) for p in result.problems]
+    return [FileProblem(p.rule, rel, p.line, p.column, p.message, _named_limit(p.message) if p.rule == "parse-limit"
+                        else "") for p in result.problems]
+
+
+def _named_limit(message: str) -> str:
+    start = message.rfind("raise limits.")
+    return message[start + len("raise limits."):].split(" ", 1)[0] if start >= 0 else ""
 
 
 def read_all(root: Path, paths: list[str], limits: ReadLimits, deadline: Optional[float] = None,
@@ -212,7 +223,7 @@ def read_all(root: Path, paths: list[str], limits: ReadLimits, deadline: Optiona
             problems.append(FileProblem("parse-limit", rel, 1, 1, yamlload.limit_message(
                 f"the time_budget of {budget:g} s ran out while reading; this file and "
                 f"{len(paths) - position - 1} more were not read, and no checks ran", "time_budget",
-                "findings so far are kept")))
+                "findings so far are kept"), "time_budget"))
             break
         try:
             source, file_problems = read_file(root, rel, limits, real_root, chart_dirs)

@@ -9,6 +9,29 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
+# No network, ever: the whole suite runs with socket creation and name resolution refused. An audit
+# hook sees every socket the interpreter creates, however it is imported; it cannot be removed, so
+# the autouse fixture below switches it on for each test. (Subprocesses are not covered: the tests
+# that run the CLI rely on the in-process tests for this property.)
+_NETWORK_EVENTS = frozenset({"socket.__new__", "socket.connect", "socket.getaddrinfo",
+                             "socket.gethostbyname", "socket.gethostbyaddr", "urllib.Request"})
+_network_blocked = [False]
+
+
+def _refuse_network(event: str, args: tuple) -> None:
+    if _network_blocked[0] and event in _NETWORK_EVENTS:
+        raise PermissionError(f"homeops-lint tests never touch the network ({event})")
+
+
+sys.addaudithook(_refuse_network)
+
+
+@pytest.fixture(autouse=True)
+def _no_network():
+    _network_blocked[0] = True
+    yield
+    _network_blocked[0] = False
+
 
 def write_tree(base: Path, files: dict[str, str]) -> Path:
     for rel, text in files.items():
