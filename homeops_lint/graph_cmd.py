@@ -145,7 +145,10 @@ def render_text(view: GraphView) -> str:
         if node.objects:
             lines.append(f"{inner}{bar}  {_counts(node.objects)}")
         for mark in node.bootstrap:
-            lines.append(f"{inner}{bar}  !! bootstrap-only component in Flux: {mark}")
+            if "(adopted: " in mark:  # mode: adopt — intentional, checked by bootstrap-adopt-mismatch
+                lines.append(f"{inner}{bar}  ↺ adopts the bootstrap install: {mark.replace('(adopted: ', '(')}")
+            else:
+                lines.append(f"{inner}{bar}  !! bootstrap-only component in Flux: {mark}")
         for i, child in enumerate(node.children):
             walk(child, inner, i == len(node.children) - 1, False)
 
