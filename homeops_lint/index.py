@@ -71,9 +71,17 @@ class RepoIndex:
     def is_applied(self, doc: Document) -> bool:
         return id(doc) in self._applied_ids
 
+    @cached_property
+    def _applications(self) -> dict[int, list[Applied]]:
+        out: dict[int, list[Applied]] = {}
+        for item in self.graph.applied:
+            out.setdefault(id(item.doc), []).append(item)
+        return out
+
     def applications(self, doc: Document) -> list[Applied]:
         """Every way Flux applies ``doc`` (a shared component is applied once per including Kustomization)."""
-        return [a for a in self.graph.applied if a.doc is doc]
+        # One dict lookup, not a scan of the applied set: checks call this per document.
+        return list(self._applications.get(id(doc), ()))
 
     def find_applied(self, kind: str, namespace: Optional[str], name: str,
                      group: Optional[str] = None) -> list[Applied]:
