@@ -264,6 +264,8 @@ class Finding:
 def resource_id(kind: str, namespace: Optional[str], name: str) -> str:
     if not kind:
         return ""
+    if not name:
+        return kind
     if namespace:
         return f"{kind}/{namespace}/{name}"
     return f"{kind}/{name}"
