@@ -236,10 +236,10 @@ def fix_scheduled_backup_method(doc: Document, source: Any, index: Any) -> list[
 
 
 FIXERS: dict[str, tuple[str, Callable[[Document, Any, Any], list[Fix]]]] = {
-    # fixer id -> (rule family whose selection turns it on, function)
-    "lb-annotation-rename": ("lb", fix_lb_annotation),
-    "lb-pool-allow-first-last-quote": ("lb", fix_allow_first_last),
-    "cnpg-scheduled-backup-method": ("cnpg", fix_scheduled_backup_method),
+    # fixer id -> (the rule whose finding it fixes, function); the fixer runs when that rule is enabled
+    "lb-annotation-rename": ("lb-deprecated-annotation", fix_lb_annotation),
+    "lb-pool-allow-first-last-quote": ("lb-pool-invalid", fix_allow_first_last),
+    "cnpg-scheduled-backup-method": ("cnpg-scheduled-backup-method", fix_scheduled_backup_method),
 }
 
 
@@ -317,15 +317,15 @@ def plan(text: str, fixes: list[Fix]) -> str:
     return new_text
 
 
-def collect(result: Any, families: Iterable[str], selected: Optional[set[str]]) -> dict[str, list[Fix]]:
-    wanted = set(families)
+def collect(result: Any, fixers: Iterable[str], selected: Optional[set[str]]) -> dict[str, list[Fix]]:
+    wanted = set(fixers)
     by_path: dict[str, list[Fix]] = {}
     for source in result.index.files:
         if selected is not None and not any(_shown_path(source.path, s) for s in selected):
             continue
         for doc in source.documents:
-            for fixer_id, (family, fixer) in FIXERS.items():
-                if family not in wanted:
+            for fixer_id, (_rule, fixer) in FIXERS.items():
+                if fixer_id not in wanted:
                     continue
                 for fix in fixer(doc, source, result.index):
                     by_path.setdefault(fix.path, []).append(fix)
@@ -336,10 +336,10 @@ def _shown_path(path: str, selected: str) -> bool:
     return path == selected or path.startswith(selected.rstrip("/") + "/")
 
 
-def fix_repo(result: Any, families: Iterable[str], selected: Optional[set[str]], unsafe: bool) -> FixReport:
+def fix_repo(result: Any, fixers: Iterable[str], selected: Optional[set[str]], unsafe: bool) -> FixReport:
     report = FixReport()
     root = Path(result.root)
-    for path, fixes in sorted(collect(result, families, selected).items()):
+    for path, fixes in sorted(collect(result, fixers, selected).items()):
         chosen = [f for f in fixes if f.safe or unsafe]
         report.unsafe_skipped += [f for f in fixes if not (f.safe or unsafe)]
         if not chosen:
@@ -367,18 +367,24 @@ def fix_repo(result: Any, families: Iterable[str], selected: Optional[set[str]],
     return report
 
 
-def _families(result: Any, options: Any) -> set[str]:
+def active_fixers(result: Any, options: Any) -> set[str]:
+    """The fixers whose rule is enabled in this run (``--select``/``--ignore``/policy severity off).
+
+    A rule missing from the catalog (a custom build without that family) falls back to its family
+    prefix being selected, so ``--ignore lb-`` still turns the LB fixers off.
+    """
     from .engine import enabled_rules
 
     enabled = enabled_rules(result.catalog, result.policy, options.select, options.ignore)
-    families = {rule_id.split("-", 1)[0] for rule_id in enabled}
-    # A family whose rules have not been written yet is on unless the user deselected it.
-    known = {r.family for r in result.catalog.rules.values()}
-    ignored = set(options.ignore)
-    for family in ("lb", "cnpg"):
-        if family not in known and not options.select and not ({family, family + "-"} & ignored):
-            families.add(family)
-    return families
+    active = set()
+    for fixer_id, (rule_id, _fixer) in FIXERS.items():
+        if rule_id in enabled:
+            active.add(fixer_id)
+        elif result.catalog.get(rule_id) is None:
+            family = rule_id.split("-", 1)[0]
+            if not options.select and not ({family, family + "-"} & set(options.ignore)):
+                active.add(fixer_id)
+    return active
 
 
 def run_fixes(options: Any, write: bool, unsafe: bool) -> int:
@@ -391,13 +397,13 @@ def run_fixes(options: Any, write: bool, unsafe: bool) -> int:
 
     result = run(options)
     selected = options.show_only if options.show_only is not None else _selected_paths(Path(result.root), options.paths)
-    report = fix_repo(result, _families(result, options), selected, unsafe)
+    report = fix_repo(result, active_fixers(result, options), selected, unsafe)
     root = Path(result.root)
     if write:
         for path, text in sorted(report.new_texts.items()):
             atomic_write(str(root / path), text)
         for fix in report.applied:
-            sys.stderr.write(f"homeops-lint: fixed {fix.path}:{fix.line}: {fix.description}\n")
+            sys.stderr.write(f"homeops-lint: fixed {fix.path}:{fix.line}: {FIXERS[fix.fixer][0]}: {fix.description}\n")
     else:
         sys.stdout.write("".join(report.diffs))
     for path, why in report.refused:
@@ -405,5 +411,5 @@ def run_fixes(options: Any, write: bool, unsafe: bool) -> int:
     if report.unsafe_skipped:
         count = len(report.unsafe_skipped)
         sys.stderr.write(f"homeops-lint: {count} more fix{'es' if count != 1 else ''} available with "
-                         f"--unsafe-fixes ({', '.join(sorted({f.fixer for f in report.unsafe_skipped}))})\n")
+                         f"--unsafe-fixes ({', '.join(sorted({FIXERS[f.fixer][0] for f in report.unsafe_skipped}))})\n")
     return 1 if report.applied and not write else 0

@@ -123,7 +123,7 @@ def test_fix_applies_safe_fixes_byte_for_byte(repo):
     done = cli(str(repo), "--fix")
     assert done.returncode in (0, 1), done.stderr.decode()
     assert read(repo) == {"apps/web.yaml": SERVICE_FIXED, "net/pools.yaml": POOLS_FIXED, "db/pg.yaml": DATABASE}
-    assert b"fixed apps/web.yaml:8: rename the deprecated" in done.stderr
+    assert b"fixed apps/web.yaml:8: lb-deprecated-annotation: rename the deprecated" in done.stderr
     # Nothing left to fix safely; running again changes nothing.
     again = cli(str(repo), "--diff")
     assert again.returncode == 0 and again.stdout == b""
@@ -170,7 +170,7 @@ def test_rename_is_unsafe_on_pre_1_15_pools(tmp_path):
                 "spec:\n  cidrs:\n    - cidr: 10.50.0.0/24\n")
     root = write_tree(tmp_path / "r", {"apps/web.yaml": SERVICE.split("---")[0], "net/pool.yaml": old_pool})
     safe = cli(str(root), "--diff")
-    assert safe.stdout == b"" and b"--unsafe-fixes (lb-annotation-rename)" in safe.stderr
+    assert safe.stdout == b"" and b"--unsafe-fixes (lb-deprecated-annotation)" in safe.stderr
     assert b"+    lbipam.cilium.io/ips" in cli(str(root), "--diff", "--unsafe-fixes").stdout
 
 
@@ -219,3 +219,11 @@ def test_fix_then_lint_no_longer_reports_the_deprecated_annotation(repo):
     assert ("lb-deprecated-annotation", "apps/web.yaml") in rules()
     cli(str(repo), "--fix", "--unsafe-fixes")
     assert ("lb-deprecated-annotation", "apps/web.yaml") not in rules()
+
+
+def test_fixers_follow_their_rules(repo):
+    """--select picks fixers by the rule they fix; a rule turned off turns its fixer off."""
+    cli(str(repo), "--fix", "--unsafe-fixes", "--select", "cnpg-scheduled-backup-method")
+    after = read(repo)
+    assert after["db/pg.yaml"] == DATABASE_UNSAFE
+    assert after["apps/web.yaml"] == SERVICE and after["net/pools.yaml"] == POOLS
