@@ -13,7 +13,7 @@ from typing import Iterable, Optional
 
 from . import discover as discover_mod
 from . import source as source_mod
-from . import suppress, yamlload
+from . import pool, suppress, yamlload
 from .catalog import Catalog, load_catalog
 from .context import Context
 from .index import RepoIndex, build_index
@@ -197,6 +197,15 @@ def _run(options: Options) -> Result:
         ctx.report("parse-unreadable", rel, message=reason)
     families = {rule_id.split("-", 1)[0] for rule_id in enabled}
     modules = check_modules()
+    if not read_cut and pool.usable(len(index.documents)):
+        # Large repo: the check modules run in two processes (same findings, same order).
+        runnable = [(name, module) for name, module in ((n, importlib.import_module(f"homeops_lint.checks.{n}"))
+                                                        for n in modules)
+                    if _serves(module, name, families, enabled, catalog)]
+        skipped = pool.run_checks(ctx, runnable, _check_one, started + budget, timings)
+        if skipped:
+            _over_budget(ctx, policy, budget, skipped)
+        modules = []
     for position, module_name in enumerate(modules):
         if read_cut:
             break  # read_all reported the budget: a partial index would mislead every check
@@ -204,18 +213,10 @@ def _run(options: Options) -> Result:
             _over_budget(ctx, policy, budget, modules[position:])
             break
         module = importlib.import_module(f"homeops_lint.checks.{module_name}")
-        module_families = getattr(module, "FAMILIES", (module_name,))
-        # A module may serve rules of any family (declarative rules): it says which ones.
-        served = getattr(module, "rules_served", None)
-        if not families.intersection(module_families) and not (served and enabled & served(catalog)):
+        if not _serves(module, module_name, families, enabled, catalog):
             continue
         with timings.stage(f"check:{module_name}"):
-            try:
-                module.check(ctx)
-            except RecursionError:  # deeply nested input a check walks recursively: keep the run
-                ctx.report("parse-limit", ".", message=yamlload.limit_message(
-                    f"the {module_name} checks hit Python's recursion limit on deeply nested input",
-                    "max_depth", "their findings may be incomplete; lower limits.max_depth"))
+            _check_one(ctx, module_name, module)
     with timings.stage("suppress"):
         findings = [_printable(f) for f in _dedupe(ctx.findings)]
         kept, suppressed = suppress.apply(findings, files, policy, catalog, enabled, ctx.severity)
@@ -223,6 +224,23 @@ def _run(options: Options) -> Result:
     selected = options.show_only if options.show_only is not None else _selected_paths(root, options.paths)
     shown = [f for f in kept if _shown(f, selected)]
     return Result(root, policy, catalog, index, shown, sorted(suppressed, key=Finding.sort_key), kept, notes)
+
+
+def _serves(module, module_name: str, families: set[str], enabled: frozenset[str],  # type: ignore[no-untyped-def]
+            catalog: Catalog) -> bool:
+    module_families = getattr(module, "FAMILIES", (module_name,))
+    # A module may serve rules of any family (declarative rules): it says which ones.
+    served = getattr(module, "rules_served", None)
+    return bool(families.intersection(module_families)) or bool(served and enabled & served(catalog))
+
+
+def _check_one(ctx: Context, module_name: str, module) -> None:  # type: ignore[no-untyped-def]
+    try:
+        module.check(ctx)
+    except RecursionError:  # deeply nested input a check walks recursively: keep the run
+        ctx.report("parse-limit", ".", message=yamlload.limit_message(
+            f"the {module_name} checks hit Python's recursion limit on deeply nested input",
+            "max_depth", "their findings may be incomplete; lower limits.max_depth"))
 
 
 def policy_infer(index: RepoIndex) -> dict:  # type: ignore[type-arg]
