@@ -167,6 +167,20 @@ def tool_version(cmd):
         return None
 
 
+def snapshot_tool():
+    """Copy homeops_lint/, rules/ and schemas/ to CACHE/tool-<git describe>; None if absent."""
+    if not os.path.isdir(os.path.join(REPO, "homeops_lint")):
+        return None
+    rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    out = os.path.join(CACHE, f"tool-{rev or 'tree'}")
+    shutil.rmtree(out, ignore_errors=True)
+    for name in ("homeops_lint", "rules", "schemas"):
+        src = os.path.join(REPO, name)
+        if os.path.isdir(src):
+            shutil.copytree(src, os.path.join(out, name), ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return out
+
+
 class Lint:
     """What the installed homeops-lint supports.  Falls back to the in-tree package (python -c) if the
     console script is not installed yet."""
@@ -179,7 +193,13 @@ class Lint:
         self.cache_dir = self.no_cache = False
         self.timings = None
         exe = find_exe("homeops-lint", VENV_BIN)
-        if exe:
+        snap = snapshot_tool() if os.environ.get("HOMEOPS_BENCH_LIVE") != "1" else None
+        if snap:
+            # A frozen copy of the tool: other work in the checkout cannot change it mid-run (the
+            # cache would rightly treat every edit of the code as a new tool and miss).
+            cmd = [PY, "-c", f"import sys; sys.path.insert(0, {snap!r}); sys.argv[0] = 'homeops-lint'; "
+                             "from homeops_lint.cli import main; sys.exit(main())"]
+        elif exe:
             cmd = [exe]
         elif os.path.exists(os.path.join(REPO, "homeops_lint", "cli.py")):
             cmd = [PY, "-c", f"import sys; sys.path.insert(0, {REPO!r}); sys.argv[0] = 'homeops-lint'; "
