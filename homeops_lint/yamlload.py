@@ -16,6 +16,7 @@ names the limit (``limits.<name>`` in the policy) and how to raise it.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -467,7 +468,10 @@ def _compose_ruamel(text: str, limits: Limits) -> "list[Any] | Problem | None":
     reader.allow_duplicate_keys = True
     try:
         nodes = []
-        for node in reader.compose_all(text):
+        with warnings.catch_warnings():  # ruamel warns on stderr (reused anchors, ...): never print
+            warnings.simplefilter("ignore")
+            composed = list(_bounded(reader.compose_all(text), limits.max_documents + 1))
+        for node in composed:
             nodes.append(node)
             if len(nodes) > limits.max_documents:
                 return Problem("parse-limit", node.start_mark.line + 1, 1, limit_message(
@@ -488,6 +492,13 @@ def _compose_ruamel(text: str, limits: Limits) -> "list[Any] | Problem | None":
         return None
     except Exception as exc:  # ruamel raises assorted errors on hostile input
         return Problem("parse-error", 1, 1, f"invalid YAML: {type(exc).__name__}")
+
+
+def _bounded(items: Any, limit: int) -> Any:
+    for count, item in enumerate(items, 1):
+        yield item
+        if count >= limit:
+            return
 
 
 def _construct(nodes: list[Any], limits: Limits, exact: bool, watch_templates: bool = False) -> LoadResult:

@@ -674,3 +674,18 @@ def test_cli_on_a_repo_of_every_hostile_input(tmp_path):
         assert b"Traceback" not in done.stderr and b"internal error" not in done.stderr
         assert b"\x1b[2J" not in done.stdout and b"esc\x1b" not in done.stdout
     assert b"parse-duplicate-key" in done.stdout and b"spaced name.yaml" in done.stdout
+
+
+def test_broken_demo_carries_a_broken_file_a_template_and_a_binary():
+    """The demo a user runs first: the broken YAML, the Helm chart and the image never stop the run."""
+    from .conftest import FIXTURES
+
+    root = FIXTURES / "home-ops-broken"
+    result = lint_repo(root)
+    assert kind_of(result, "charts/mqtt-exporter/templates/service.yaml") == FileKind.TEMPLATE
+    assert kind_of(result, "charts/mqtt-exporter/templates/deployment.yaml") == FileKind.TEMPLATE
+    assert kind_of(result, "docs/images/bgp-topology.png") == FileKind.BINARY
+    assert only(result, "scratch/grafana-dashboard-provider.yaml", "parse-error").line == 8
+    assert not [f for f in result.findings if f.path.startswith(("charts/", "docs/images/"))]
+    families = {f.rule.split("-", 1)[0] for f in result.findings}
+    assert len(families - {"parse"}) >= 3, families  # every other family's findings are still there

@@ -83,16 +83,22 @@ def check_outputs(result: Any, formats: Optional[tuple[str, ...]] = None) -> dic
     embeds = getattr(report, "embeds_statistics", lambda fmt: True)
     outputs: dict[str, str] = {}
     for fmt in formats or report.FORMATS:
-        # --statistics goes into the formats that embed it; the CLI prints it apart for the others
-        variants = (ReportOptions(), ReportOptions(statistics=True)) if embeds(fmt) else (ReportOptions(),)
-        for options in variants:
-            text = report.render(fmt, result, options)
-            assert isinstance(text, str), fmt
-            text.encode("utf-8")  # strict: a lone surrogate would crash the write to stdout
-            _check_format(fmt, text)
-            if not options.statistics:
-                outputs[fmt] = text
+        # --statistics goes into the formats that embed it (a superset of the plain report); the
+        # CLI prints it apart for the others
+        text = report.render(fmt, result, ReportOptions(statistics=embeds(fmt)))
+        assert isinstance(text, str), fmt
+        text.encode("utf-8")  # strict: a lone surrogate would crash the write to stdout
+        _check_format(fmt, text)
+        outputs[fmt] = text
     return outputs
+
+
+def render_all(result: Any) -> dict[str, str]:
+    """Every format rendered (no validation): for comparing runs byte for byte."""
+    from homeops_lint import report
+    from homeops_lint.report.common import ReportOptions
+
+    return {fmt: report.render(fmt, result, ReportOptions(statistics=True)) for fmt in report.FORMATS}
 
 
 def _check_format(fmt: str, text: str) -> None:
@@ -127,8 +133,10 @@ _FS_CHANGES = ("os.remove", "os.rename", "os.mkdir", "os.rmdir", "os.chmod", "os
                "os.symlink", "os.link", "os.utime", "os.chflags", "os.setxattr", "os.removexattr",
                "shutil.rmtree", "shutil.copyfile", "shutil.copymode", "shutil.copystat", "shutil.move",
                "shutil.make_archive", "shutil.unpack_archive", "os.truncate")
-_PROCESSES = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
-              "os.forkpty", "pty.spawn", "os.startfile")
+# os.fork is not here: the check pool forks this very process (pool.py); exec is what would run
+# something else.
+_PROCESSES = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "pty.spawn",
+              "os.startfile")
 _NETWORK = ("socket.__new__", "socket.connect", "socket.getaddrinfo", "socket.gethostbyname",
             "socket.gethostbyaddr", "socket.bind", "socket.sendto", "urllib.Request", "http.client.connect",
             "ftplib.connect", "smtplib.connect", "webbrowser.open")
