@@ -484,6 +484,9 @@ def _compose_ruamel(text: str, limits: Limits) -> "list[Any] | Problem | None":
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         context = (exc.context or "").strip()
         message = f"{context}: {problem}" if context and context != problem else problem
+        opened = exc.context_mark
+        if opened is not None and mark is not None and opened.line != mark.line:
+            message += f" (the construct began on line {opened.line + 1})"
         return Problem("parse-error", line, column, f"invalid YAML: {message}")
     except ReaderError as exc:
         line, column = _position(text, exc.position)
