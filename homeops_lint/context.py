@@ -52,11 +52,14 @@ class Context:
         namespace: Optional[str] = None,
         mask: Sequence[str] = (),
         fingerprint: str = "",
+        severity: Optional[Severity] = None,
     ) -> None:
         """Record a finding at ``key`` of a document (or at ``pos`` of a file path).
 
         ``namespace`` is the object's effective namespace (after Flux targetNamespace and the
-        kustomize namespace transformer); it defaults to ``metadata.namespace``.
+        kustomize namespace transformer); it defaults to ``metadata.namespace``. ``severity``
+        overrides the rule's default for this finding (e.g. an error where a warning is the norm);
+        a severity the user configured in the policy always wins.
         """
         if rule_id not in self.enabled_rules:
             return
@@ -71,7 +74,8 @@ class Context:
             where_pos = pos or Pos(1, 1)
         self.findings.append(Finding(
             rule=rule_id,
-            severity=self.severity(rule_id),
+            severity=self.severity(rule_id) if severity is None or self.policy.rule_config(rule_id).get("severity")
+            else severity,
             path=path,
             line=where_pos.line,
             column=where_pos.column,

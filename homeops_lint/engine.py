@@ -68,7 +68,11 @@ def enabled_rules(catalog: Catalog, policy: Policy, select: Iterable[str], ignor
     select = [s for s in select if s]
     ignore = [s for s in ignore if s]
     if select:
-        chosen = catalog.matching(select)
+        # A family prefix selects the family's rules that are on by default; a rule that is off by
+        # default (e.g. schema-missing) is selected by its exact id, as with ruff's --select.
+        exact = {s for s in select if s in catalog.rules}
+        chosen = {r for r in catalog.matching(select) if catalog.rules[r].enabled or r in exact
+                  or policy.rule_config(r).get("severity") not in (None, "off")}
     else:
         chosen = {r.id for r in catalog.rules.values() if r.enabled}
         # A rule that is off by default is turned on by giving it a severity in the policy.
@@ -218,7 +222,7 @@ def _run(options: Options) -> Result:
         with timings.stage(f"check:{module_name}"):
             _check_one(ctx, module_name, module)
     with timings.stage("suppress"):
-        findings = [_printable(f) for f in _dedupe(ctx.findings)]
+        findings = [_printable(f) for f in _prefer_specific(_dedupe(ctx.findings))]
         kept, suppressed = suppress.apply(findings, files, policy, catalog, enabled, ctx.severity)
         kept = sorted(_dedupe(kept), key=Finding.sort_key)
     selected = options.show_only if options.show_only is not None else _selected_paths(root, options.paths)
@@ -253,6 +257,14 @@ def _pos(line: int, column: int):  # type: ignore[no-untyped-def]
     from .model import Pos
 
     return Pos(line, column)
+
+
+def _prefer_specific(findings: list[Finding]) -> list[Finding]:
+    """One problem, one finding: a schema- finding on a line that a domain rule already explains
+    (e.g. cnpg-objectstore-invalid, lb-pool-invalid) is dropped in favour of the domain rule."""
+    explained = {(f.path, f.line) for f in findings
+                 if not f.rule.startswith(("schema-", "parse-", "policy-", "suppression-"))}
+    return [f for f in findings if not (f.rule.startswith("schema-") and (f.path, f.line) in explained)]
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -42,9 +42,15 @@ class Change:
 
 
 def _git(root: Path, *args: str, input: Optional[bytes] = None) -> subprocess.CompletedProcess[bytes]:
+    # The same hardened invocation as discovery: the linted repo's own git config must never run
+    # code (core.fsmonitor hooks, external diff drivers, textconv filters).
+    from .discover import _GIT, _GIT_ENV
+
+    if args and args[0] == "diff":
+        args = ("diff", "--no-ext-diff", "--no-textconv", *args[1:])
     try:
-        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, input=input,
-                              timeout=60, check=False)
+        return subprocess.run([*_GIT, "-C", str(root), *args], capture_output=True, input=input,
+                              timeout=60, check=False, env={**os.environ, **_GIT_ENV})
     except (OSError, subprocess.SubprocessError) as exc:
         raise UsageError(f"cannot run git: {exc}") from None
 

@@ -90,7 +90,8 @@ def parse_cidr(text: str) -> ParsedCIDR:
     try:
         network = ipaddress.ip_network(raw, strict=False)
     except ValueError as exc:
-        raise RangeError(f"'{raw}' is not a valid CIDR: {exc}") from None
+        detail = str(exc).replace(f"'{raw}' ", "").replace(raw, "it")
+        raise RangeError(f"'{raw}' is not a valid CIDR: {detail}") from None
     address = ipaddress.ip_interface(raw).ip
     return ParsedCIDR(raw, network, address != network.network_address)
 

@@ -3,7 +3,7 @@
 A test case is a folder holding a ``homeops-lint-test.yaml`` beside the manifests::
 
     # what linting this folder must report, and nothing else
-    select: [lb-]            # optional: compare only these rules / families (default: all rules)
+    select: [lb-]            # optional: run and compare only these rules / families (default: all)
     rules: [../../rules]     # optional: declarative rule folders or files to load (relative to here)
     expect:
       - {rule: lb-ip-outside-pool, path: apps/web.yaml, line: 9, column: 9}
@@ -71,8 +71,10 @@ def run_case(folder: Path) -> CaseResult:
     try:
         spec = load_spec(folder)
         rule_dirs = [str((folder / str(d)).resolve()) for d in spec.get("rules") or []]
+        # With `select`, only those rules run: the case then judges them alone, and the engine's
+        # one-finding-per-problem preference between families cannot hide what it tests.
         lint = run(Options(paths=[str(folder)], root=str(folder), extra_exclude=[TEST_FILE],
-                           rule_dirs=rule_dirs))
+                           rule_dirs=rule_dirs, select=[str(s) for s in spec.get("select") or []]))
     except Exception as exc:  # a broken case is a failed case, not a crashed runner
         result.error = f"{type(exc).__name__}: {exc}"
         return result

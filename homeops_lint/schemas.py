@@ -64,6 +64,11 @@ def k8s_view(value: Any, yaml11: bool = True) -> Any:
     return value
 
 
+
+_KIND_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,62}$")
+_VERSION_RE = re.compile(r"^v[0-9][a-z0-9]{0,30}$")
+_GROUP_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
 class Views:
     """What to validate for each document, with the per-file text scan done once per file."""
 
@@ -317,6 +322,10 @@ class SchemaStore:
         api = doc.api_version
         group, _, version = api.rpartition("/")
         kind = doc.kind
+        # The names become file names below: anything that is not a valid Kubernetes group,
+        # version and kind (hostile or garbled input) has no schema, and never reaches the disk.
+        if not (_KIND_RE.match(kind) and _VERSION_RE.match(version) and (not group or _GROUP_RE.match(group))):
+            return None
         if self.core is not None:
             hit = self._cached(("core", group, version, kind),
                                lambda: self._load_core(group, version, kind))
@@ -360,6 +369,12 @@ class SchemaStore:
         return self._cached(("file", str(local)), lambda: self._load_file(local))
 
     def _modeline_path(self, url: str, rel_path: str) -> Optional[Path]:
+        try:
+            return self._modeline_path_unchecked(url, rel_path)
+        except (OSError, ValueError):  # a hostile modeline: too long, NUL bytes, loops
+            return None
+
+    def _modeline_path_unchecked(self, url: str, rel_path: str) -> Optional[Path]:
         if "://" not in url:
             base = (self.root / rel_path).parent
             path = (base / url).resolve()
@@ -388,7 +403,10 @@ class SchemaStore:
         return self._compile(schema, f"kubernetes {'.'.join(self.core.version.split('.')[:2])}")
 
     def _load_file(self, path: Path) -> Union[Resolved, Unusable, None]:
-        if not path.is_file():
+        try:
+            if not path.is_file():
+                return None
+        except (OSError, ValueError):
             return None
         label = _label(path, self.root)
         try:

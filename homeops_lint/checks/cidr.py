@@ -5,7 +5,6 @@ bits are reported on their own (domain.md §6.1). See rules/catalog/cidr.yaml.
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Optional
 
 from ..context import Context
@@ -51,18 +50,16 @@ def check(ctx: Context) -> None:
 
 # --- reporting ----------------------------------------------------------------------------------
 def _report(ctx: Context, rule: str, value: NetValue, message: str, escalate: bool = False) -> None:
+    severity = Severity.ERROR if escalate else None
     if value.doc is None:
         where, pos, note = ctx.policy.locate(*value.key)
         if where is None:
             return
-        ctx.report(rule, where, message=message + note, pos=pos)
+        ctx.report(rule, where, message=message + note, pos=pos, severity=severity)
     else:
         # Talos and talhelper documents are not Kubernetes objects: no kind/name to show
         resource = None if value.doc.doc_class == DocClass.K8S else ""
-        ctx.report(rule, value.doc, value.key, message, value=True, resource=resource)
-    if escalate and ctx.findings and ctx.findings[-1].rule == rule and \
-            not ctx.policy.rule_config(rule).get("severity"):
-        ctx.findings[-1] = dataclasses.replace(ctx.findings[-1], severity=Severity.ERROR)
+        ctx.report(rule, value.doc, value.key, message, value=True, resource=resource, severity=severity)
 
 
 # --- cidr-invalid -------------------------------------------------------------------------------
