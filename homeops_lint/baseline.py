@@ -56,12 +56,11 @@ def fingerprint(finding: Finding, result: Any) -> str:
         return finding.fingerprint
     if not finding.key and (finding.line, finding.column) == (1, 1):
         return ""  # a file-level finding: the path and rule say it all
-    from .report.common import mask_text
+    from .report.common import source_line
 
-    line = _source_line(result, finding)
-    if line is None:
+    if _source_line(result, finding) is None:
         return ""
-    normal = _SPACE.sub(" ", mask_text(line, finding.mask)).strip()
+    normal = _SPACE.sub(" ", source_line(result, finding)).strip()
     return "l:" + hashlib.sha256(normal.encode("utf-8")).hexdigest()[:16]
 
 

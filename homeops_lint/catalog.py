@@ -136,9 +136,37 @@ class Catalog:
         return selected
 
 
+_CACHE: dict[tuple[Any, ...], Catalog] = {}
+
+
+def _stamp(folders: list[Path]) -> tuple[Any, ...]:
+    """What the catalog depends on: every rule file's path, size and mtime (cheap stat calls)."""
+    stamp: list[Any] = []
+    for folder in folders:
+        try:
+            paths = [folder] if folder.is_file() else sorted(folder.glob("*.y*ml")) if folder.is_dir() else []
+            stamp.append((str(folder), tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)))
+        except OSError:
+            stamp.append((str(folder), None))
+    return tuple(stamp)
+
+
 def load_catalog(extra_dirs: Iterable[Path] = ()) -> Catalog:
-    rules: dict[str, Rule] = {}
+    """The catalog, loaded once per process and reloaded only when a rule file changes (a hook
+    process loads it once; the test suite and ``homeops-lint test`` load it thousands of times)."""
     folders = [data_dir("rules") / "catalog", data_dir("rules") / "builtin", *extra_dirs]
+    key = _stamp(folders)
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = _load_catalog(folders)
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[key] = cached
+    return cached
+
+
+def _load_catalog(folders: list[Path]) -> Catalog:
+    rules: dict[str, Rule] = {}
     for number, folder in enumerate(folders):
         if folder.is_file():  # a single rule file (``homeops-lint test`` cases may name one)
             paths = [folder]

@@ -50,6 +50,19 @@ class Result:
     def files(self) -> list[SourceFile]:
         return self.index.files
 
+    def masks_for(self, path: str) -> tuple[str, ...]:
+        """Every secret value any finding found in ``path``, shown or not, suppressed or not:
+        reporters hide them on every source line they print from that file, whichever rule the
+        line is shown for."""
+        masks = self.__dict__.get("_masks")
+        if masks is None:
+            masks = {}
+            for finding in (*self.all_findings, *self.suppressed):
+                if finding.mask:
+                    masks.setdefault(finding.path, set()).update(finding.mask)
+            self.__dict__["_masks"] = masks
+        return tuple(sorted(masks.get(path, ())))
+
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
 

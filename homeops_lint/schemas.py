@@ -17,6 +17,7 @@ on values Flux substitutes (``${VAR}``) or SOPS encrypts (``ENC[...]``) are drop
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib.util
 import json
 import re
@@ -181,6 +182,12 @@ def _localise(node: Any, refs: list[str]) -> Any:
     return node
 
 
+@functools.lru_cache(maxsize=4)
+def _core_definitions(folder: str) -> dict[str, Any]:
+    """kubernetes-validate's shared definitions: static package data, read once per process."""
+    return json.loads((Path(folder) / "_definitions.json").read_text())["$defs"]
+
+
 class CoreSchemas:
     """kubernetes-validate's strict schemas for one Kubernetes version, loaded lazily."""
 
@@ -193,7 +200,7 @@ class CoreSchemas:
     def _defs(self) -> dict[str, Any]:
         if self._definitions is None:
             assert self.folder is not None
-            self._definitions = json.loads((self.folder / "_definitions.json").read_text())["$defs"]
+            self._definitions = _core_definitions(str(self.folder))
         return self._definitions
 
     def schema_for(self, group: str, version: str, kind: str) -> Optional[dict[str, Any]]:

@@ -38,6 +38,49 @@ def mask_text(text: str, masks: tuple[str, ...]) -> str:
     return text
 
 
+# A value under a key that names a credential (password, token, client secret, API key...) is
+# hidden on printed source lines even when no secret rule ran (e.g. --select lb-): a snippet
+# shown for another rule must never be the way a secret leaks.
+_SECRET_ASSIGNMENT = re.compile(
+    r"""^(?P<lead>\s*(?:-\s+)?["']?[\w.-]*?(?:pass(?:word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|"""
+    r"""access[_-]?key|auth[_-]?key|client[_-]?key|credentials?)["']?\s*[:=]\s*)(?P<value>\S.*?)\s*$""",
+    re.IGNORECASE,
+)
+_REFERENCE = re.compile(r"^(?:[\"']?(?:\$\{|\{\{|ENC\[|op://|!|\||>|&|\*|\[\]|\{\}|\"\"|''|~|null\b|true\b|false\b))")
+
+
+# user:password@ in a URL (a connection string under any key).
+_URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)(?!\$\{|\{\{)[^\s@/]+@", re.IGNORECASE)
+# Keys whose value names a secret rather than holding one (existingSecret, secretName, *SecretRef,
+# passwordFile, tokenPath, ...): their values stay visible.
+_REFERENCE_KEY = re.compile(r"(?i)^(?:existing[\w.-]*|[\w.-]*(?:name|ref|file|path|env|key(?:ref|name)|selector)s?)$")
+
+
+def mask_line(text: str, masks: tuple[str, ...]) -> str:
+    """A source line as reporters may print it: known secret values and credential-looking
+    assignments hidden."""
+    text = mask_text(text, masks)
+    text = _URL_CREDENTIALS.sub(lambda m: m.group(1) + MASK + "@", text)
+    match = _SECRET_ASSIGNMENT.match(text)
+    if match and not _REFERENCE.match(match.group("value")) and match.group("value") != MASK:
+        key = re.sub(r"^[\s\"'-]+|[\"'\s:=]+$", "", match.group("lead"))
+        if not _REFERENCE_KEY.match(key) and not match.group("value").startswith("#"):
+            text = match.group("lead") + MASK
+    return text
+
+
+def source_line(result: Any, finding: Finding) -> str:
+    """The finding's source line, tabs expanded and every secret of its file masked."""
+    source = result.index.file(finding.path) if hasattr(result.index, "file") else None
+    if source is None:
+        return ""
+    text = source.line_text(finding.line)
+    if not text:
+        return ""
+    masks = tuple(finding.mask) + tuple(getattr(result, "masks_for", lambda _p: ())(finding.path))
+    return mask_line(text.replace("\t", " "), masks)
+
+
 def finding_dict(finding: Finding) -> dict[str, Any]:
     return {
         "rule": finding.rule,

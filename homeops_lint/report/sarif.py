@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import __version__
 from ..model import Severity
-from .common import ReportOptions, mask_text, repo_prefix, statistics
+from .common import ReportOptions, mask_text, repo_prefix, source_line, statistics
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -44,7 +44,7 @@ def _result(finding: Any, index: int, prefix: str, line_text: str, key_hash: str
         }
     }
     if line_text.strip():
-        location["physicalLocation"]["region"]["snippet"] = {"text": mask_text(line_text, finding.mask)}
+        location["physicalLocation"]["region"]["snippet"] = {"text": line_text}
     if finding.resource:
         location["logicalLocations"] = [{"fullyQualifiedName": finding.resource + (
             "/" + finding.key if finding.key else ""), "name": finding.resource, "kind": "object"}]
@@ -67,11 +67,9 @@ def render(result: Any, options: ReportOptions) -> str:
     prefix = repo_prefix(result)
     rule_ids = sorted({f.rule for f in result.findings})
     rule_index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
-    files = {f.path: f for f in result.index.files}
     results = []
     for finding in result.findings:
-        source = files.get(finding.path)
-        line_text = source.line_text(finding.line) if source is not None else ""
+        line_text = source_line(result, finding)
         key = "\0".join(finding_key(finding, result))
         key_hash = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
         results.append(_result(finding, rule_index[finding.rule], prefix, line_text, key_hash))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Severity
-from .common import ReportOptions, mask_text, statistics, summary
+from .common import ReportOptions, mask_text, source_line, statistics, summary
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
@@ -15,7 +15,6 @@ def _c(text: str, code: str, on: bool) -> str:
 
 def render(result: Any, options: ReportOptions) -> str:
     lines: list[str] = []
-    files = {f.path: f for f in result.index.files}
     for finding in result.findings:
         where = _c(f"{finding.path}:{finding.line}:{finding.column}:", "1", options.color)
         rule = _c(finding.rule, "1;" + _COLORS[finding.severity], options.color)
@@ -24,10 +23,8 @@ def render(result: Any, options: ReportOptions) -> str:
         lines.append(f"{where} {rule} {message}{resource}")
         if options.quiet or not options.show_source:
             continue
-        source = files.get(finding.path)
-        text = source.line_text(finding.line) if source is not None else ""
+        text = source_line(result, finding)
         if text.strip():
-            text = mask_text(text.replace("\t", " "), finding.mask)
             gutter = " " * len(str(finding.line))
             lines.append(f"{gutter} |")
             lines.append(f"{finding.line} | {text}")
