@@ -91,3 +91,12 @@ def test_demo_repo_runs(tmp_path: Path) -> None:
     proc = cli("--format", "json", str(FIXTURES / "home-ops"))
     assert proc.returncode in (0, 1), proc.stderr
     assert json.loads(proc.stdout)["summary"]["files"] > 50
+
+
+def test_docs_rules_md_is_current() -> None:
+    from homeops_lint.catalog import load_catalog
+    from homeops_lint.cli import rules_markdown
+
+    current = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert current == rules_markdown(load_catalog()), \
+        "docs/rules.md is stale: homeops-lint rules --builtin --format markdown > docs/rules.md"
