@@ -168,6 +168,9 @@ class Substitutions:
             length, name, rest, default = match.group(1), match.group(2), match.group(3), match.group(4)
             value = self.values.get(name)
             if default is not None:  # ${v-d} ${v:-d} ${v=d} ${v:=d}; with ':' an empty value counts as unset
+                if value is None and (name in self.opaque_names or self.opaque_sources):
+                    unknown = True  # defined in, or maybe defined in, a source we cannot read
+                    return match.group(0)
                 if value is None or (rest.startswith(":") and value == ""):
                     return default
                 return value

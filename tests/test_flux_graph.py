@@ -290,3 +290,16 @@ def test_resolve_never_raises_and_leaves_no_known_variable(values: dict[str, str
     if out is not None:
         for name in values:
             assert "${" + name + "}" not in out.replace("$${", "")
+
+
+def test_defaults_are_unknown_when_an_unreadable_source_may_define_the_variable() -> None:
+    from homeops_lint.flux import Substitutions
+
+    plain = Substitutions(values={"A": "1"})
+    assert plain.resolve("${B:=10.0.0.5}") == "10.0.0.5"
+    assert plain.resolve("${A:=x}") == "1"
+    sops = Substitutions(values={"A": "1"}, opaque_names={"B"})
+    assert sops.resolve("${B:=10.0.0.5}") is None  # B is defined, its value is encrypted
+    opaque = Substitutions(values={"A": "1"}, opaque_sources=["Secret/cluster-secrets"])
+    assert opaque.resolve("${B:=10.0.0.5}") is None  # B may come from the unreadable Secret
+    assert opaque.resolve("${A:=x}") == "1"  # inline values beat substituteFrom
