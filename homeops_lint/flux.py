@@ -307,20 +307,50 @@ def _ignore_rules(text: str, base: str) -> list[_IgnoreRule]:
     return rules
 
 
-def _excluded(path: str, rules: list[_IgnoreRule]) -> bool:
-    parts = path.split("/")
-    state = False
-    for depth in range(1, len(parts) + 1):  # a folder that is ignored hides everything below it
-        candidate = "/".join(parts[:depth])
-        is_dir = depth < len(parts)
-        for rule in rules:
-            if rule.dir_only and not is_dir:
-                continue
+class _IgnoreMatcher:
+    """Ordered ignore rules, with one combined regex per candidate type (folder, file) that
+    rejects the common case (no rule matches) in a single match, and a memo of folder verdicts
+    (every file below a folder asks the same question)."""
+
+    def __init__(self, rules: list[_IgnoreRule]) -> None:
+        self.rules = rules
+        self.file_rules = [rule for rule in rules if not rule.dir_only]
+        self.any_dir = self._combined(rules)
+        self.any_file = self._combined(self.file_rules)
+        self.dir_memo: dict[str, bool] = {}
+
+    @staticmethod
+    def _combined(rules: list[_IgnoreRule]) -> "Optional[re.Pattern[str]]":
+        if not rules:
+            return None
+        return re.compile("|".join(f"(?:{rule.regex.pattern})" for rule in rules))
+
+    def _state(self, candidate: str, is_dir: bool) -> bool:
+        """The verdict of the last rule that matches ``candidate`` (False when none does)."""
+        combined = self.any_dir if is_dir else self.any_file
+        if combined is None or not combined.match(candidate):
+            return False
+        state = False
+        for rule in self.rules if is_dir else self.file_rules:
             if rule.regex.match(candidate):
                 state = not rule.negate
-        if state and is_dir:
+        return state
+
+    def dir_state(self, candidate: str) -> bool:
+        state = self.dir_memo.get(candidate)
+        if state is None:
+            state = self.dir_memo[candidate] = self._state(candidate, True)
+        return state
+
+
+def _excluded(path: str, rules: "list[_IgnoreRule] | _IgnoreMatcher") -> bool:
+    matcher = rules if isinstance(rules, _IgnoreMatcher) else _IgnoreMatcher(rules)
+    parts = path.split("/")
+    # a folder that is ignored hides everything below it; a later rule cannot re-include it
+    for depth in range(1, len(parts)):
+        if matcher.dir_state("/".join(parts[:depth])):
             return True
-    return state
+    return matcher._state(path, False)
 
 
 class _Tree:
@@ -362,8 +392,9 @@ def artifact_view(files: list[SourceFile], spec_ignore: Optional[str]) -> tuple[
             base = source.path.rsplit("/", 1)[0] if "/" in source.path else ""
             rules.extend(_ignore_rules(source.text, base))
     kept, dropped = [], set()
+    matcher = _IgnoreMatcher(rules)
     for source in files:
-        if _excluded(source.path, rules):
+        if _excluded(source.path, matcher):
             dropped.add(source.path)
         else:
             kept.append(source)
@@ -463,11 +494,28 @@ def inline_patches(patches: Any) -> list[Patch]:
 
     for item in patches:
         if isinstance(item, dict) and isinstance(item.get("patch"), str):
-            try:
-                out.append((yamlload.load_one(item["patch"]), item.get("target")))
-            except ValueError:
+            text = item["patch"]
+            cached = _PATCH_CACHE.get(text, _MISSING)
+            if cached is _MISSING:
+                try:
+                    cached = yamlload.load_one(text)
+                except ValueError:
+                    cached = _INVALID
+                # A mapping body is only read (``_merge`` copies what it changes), so every child
+                # can share one parse; a JSON6902 list can have its inserted values mutated by a
+                # later operation of the same patch, so it is parsed afresh for each child.
+                if not isinstance(cached, list):
+                    _PATCH_CACHE[text] = cached
+            if cached is _INVALID:
                 continue
+            out.append((cached, item.get("target")))
     return out
+
+
+_MISSING = object()
+_INVALID = object()
+# patch text -> its parsed (read-only) body; one parent's patches apply to each of its children
+_PATCH_CACHE: dict[str, Any] = {}
 
 
 def patched_spec(doc: Document, namespace: Optional[str], patches: list[Patch]) -> dict[str, Any]:
@@ -926,6 +974,7 @@ def _gitrepository_ignore(files: list[SourceFile], entry_docs: list[Document]) -
 
 
 def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -> FluxGraph:
+    _PATCH_CACHE.clear()  # scoped to one run: a long-lived process must not accumulate patches
     documents = [doc for f in files for doc in f.documents]
     flux_ks = [doc for doc in documents if is_flux_kustomization(doc)]
     explicit = [p[2:] if p.startswith("./") else p for p in entrypoint_paths]

@@ -92,9 +92,31 @@ def _long_line(text: str, limit: int) -> Optional[tuple[int, int]]:
         number += 1
 
 
-def _open_regular(full: Path, real_root: str) -> tuple[Optional[int], str]:
+def _real_path(full: Path, dir_cache: Optional[dict[str, str]]) -> str:
+    """``os.path.realpath(full)``, resolving each folder once per run.
+
+    When the last component is not a symlink, the real path is the folder's real path plus the
+    name, so only a folder's chain needs resolving (one lstat per component, cached); a symlinked
+    file, or one that cannot be lstat'ed, takes the full call.
+    """
+    if dir_cache is None or full.name in ("", ".", ".."):
+        return os.path.realpath(full)
+    try:
+        if stat.S_ISLNK(os.lstat(full).st_mode):
+            return os.path.realpath(full)
+    except OSError:
+        return os.path.realpath(full)
+    parent = os.fspath(full.parent)
+    real_parent = dir_cache.get(parent)
+    if real_parent is None:
+        real_parent = dir_cache[parent] = os.path.realpath(parent)
+    return os.path.join(real_parent, full.name)
+
+
+def _open_regular(full: Path, real_root: str,
+                  dir_cache: Optional[dict[str, str]] = None) -> tuple[Optional[int], str]:
     """An fd for a regular file inside the root, or (None, reason) when it must not be read."""
-    real = os.path.realpath(full)
+    real = _real_path(full, dir_cache)
     if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
         return None, "the path resolves outside the repository (a symlinked folder?); it was not read"
     try:
@@ -113,11 +135,12 @@ def _open_regular(full: Path, real_root: str) -> tuple[Optional[int], str]:
 
 
 def read_file(root: Path, rel: str, limits: ReadLimits,
-              real_root: Optional[str] = None, chart_dirs: Iterable[str] = ()) -> tuple[SourceFile, list[FileProblem]]:
+              real_root: Optional[str] = None, chart_dirs: Iterable[str] = (),
+              dir_cache: Optional[dict[str, str]] = None) -> tuple[SourceFile, list[FileProblem]]:
     full = root / rel
     real_root = real_root or os.path.realpath(root)
     source = SourceFile(rel, str(full), 0, FileKind.SKIPPED)
-    fd, reason = _open_regular(full, real_root)
+    fd, reason = _open_regular(full, real_root, dir_cache)
     if fd is None:
         return source, [FileProblem("parse-unreadable", rel, 1, 1, reason)]
     try:
@@ -217,6 +240,7 @@ def read_all(root: Path, paths: list[str], limits: ReadLimits, deadline: Optiona
     problems: list[FileProblem] = []
     real_root = os.path.realpath(root)
     chart_dirs = classify.chart_dirs(paths)
+    dir_cache: dict[str, str] = {}  # folder -> its real path, resolved once for all its files
     for position, rel in enumerate(paths):
         if deadline is not None and time.monotonic() > deadline:
             files.extend(SourceFile(p, os.fspath(root / p), 0, FileKind.SKIPPED) for p in paths[position:])
@@ -226,7 +250,7 @@ def read_all(root: Path, paths: list[str], limits: ReadLimits, deadline: Optiona
                 "findings so far are kept"), "time_budget"))
             break
         try:
-            source, file_problems = read_file(root, rel, limits, real_root, chart_dirs)
+            source, file_problems = read_file(root, rel, limits, real_root, chart_dirs, dir_cache)
         except (RecursionError, MemoryError) as exc:  # last line of defence: never lose the run
             source = SourceFile(rel, os.fspath(root / rel), 0, FileKind.SKIPPED)
             file_problems = [FileProblem("parse-limit", rel, 1, 1,

@@ -11,7 +11,7 @@ from ..flux import (
     HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, SUBSTITUTE_OPT_OUT, Applied, FluxGraph, KsNode, dead_files,
     format_chain, variables_in,
 )
-from ..model import DocClass, FileKind, KeyPath, SourceFile, iter_nodes
+from ..model import DocClass, Document, FileKind, KeyPath, SourceFile, iter_nodes
 
 FAMILIES = ("flux",)
 SOURCE_KINDS = ("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart")
@@ -314,10 +314,24 @@ def _pos(line: int, column: int):  # type: ignore[no-untyped-def]
 
 
 # --- substitutions ----------------------------------------------------------------------------
+def _may_hold_variables(ctx: Context, doc: Document, texts: dict[str, bool]) -> bool:
+    """False only when no string of ``doc`` can contain ``${``: its file's text holds neither
+    ``${`` nor a backslash (a double-quoted escape such as ``"\x24{A}"`` or an escaped line
+    break makes ``${`` without it appearing literally). Unknown text: walk the document."""
+    verdict = texts.get(doc.path)
+    if verdict is None:
+        source = ctx.index.file(doc.path)
+        text = source.text if source is not None else ""
+        verdict = not text or "${" in text or "\\" in text
+        texts[doc.path] = verdict
+    return verdict
+
+
 def _substitutions(ctx: Context) -> None:
     if not ctx.enabled("flux-substitution-undefined"):
         return
     seen: set[tuple[int, int, str]] = set()
+    texts: dict[str, bool] = {}
     for applied in ctx.index.applied:
         subst = applied.substitutions
         doc = applied.doc
@@ -326,6 +340,8 @@ def _substitutions(ctx: Context) -> None:
         if SUBSTITUTE_OPT_OUT in doc.labels() and doc.labels()[SUBSTITUTE_OPT_OUT] == "disabled":
             continue
         if str(doc.annotations().get(SUBSTITUTE_OPT_OUT, "")) == "disabled":
+            continue
+        if not _may_hold_variables(ctx, doc, texts):
             continue
         for path, value, _parent in iter_nodes(doc.data):
             if not isinstance(value, str) or "${" not in value:
