@@ -31,7 +31,6 @@ import hmac
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -231,19 +230,9 @@ class Cache:
 
 
 def _atomic_bytes(path: Path, data: bytes, mode: Optional[int] = None) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from .fsutil import atomic_write_bytes
+
+    atomic_write_bytes(path, data, mode)
 
 
 def tree_key(options: Any, cache: Cache) -> str:

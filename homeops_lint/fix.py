@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Union
 
 from .model import Document, KeyPath, Map, Seq, iter_nodes
+from .model import to_plain as _plain
 
 OLD_IPS = "io.cilium/lb-ipam-ips"
 NEW_IPS = "lbipam.cilium.io/ips"
@@ -268,13 +269,6 @@ def apply_edits(text: str, edits: Iterable[TextEdit]) -> str:
             del lines[edit.line - 1]
     return "\n".join(lines)
 
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _load_all(text: str) -> list[Any]:

@@ -110,6 +110,15 @@ def pos_of(root: Any, path: KeyPath, *, value: bool = False) -> Pos:
     return best
 
 
+def to_plain(value: Any) -> Any:
+    """Map/Seq (and any dict/list) -> plain dicts with string keys and lists, for JSON Schema."""
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    return value
+
+
 def format_path(path: KeyPath) -> str:
     """``("spec", "blocks", 0, "stop")`` -> ``spec.blocks[0].stop``."""
     out = ""

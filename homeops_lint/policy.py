@@ -13,6 +13,7 @@ from typing import Any, Iterable, Optional
 
 from . import yamlload
 from .model import Map, Pos, Seq, pos_of
+from .model import to_plain as _plain
 from .resources import data_dir
 
 POLICY_NAMES = (".homeops-lint.yaml", ".homeops-lint.yml")
@@ -154,13 +155,6 @@ def validate(data: Any, label: str) -> None:
         message = message.replace("Additional properties are not allowed", "unknown key")
     raise PolicyError(f"{label}:{pos.line}:{pos.column}: invalid policy at {where}: {message}")
 
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _read_layer(path: Path, label: str) -> Layer:
