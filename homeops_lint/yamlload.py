@@ -317,8 +317,11 @@ class _Builder:
         self.unique += 1
         self.expanded += 1
         merged: dict[Any, tuple[Any, Pos, Pos]] = {}
-        build, kpos, vpos = self.build, mapping.kpos, mapping.vpos
+        build, kpos, vpos, memo = self.build, mapping.kpos, mapping.vpos, self.memo
         child = depth + 1
+        # A plain ASCII key is what ``build`` would make of it, done inline (keys are half of all
+        # nodes): same memo entry and node counts, so alias accounting is unchanged.
+        inline_keys = child <= self.max_depth and not self.watch_templates
         for key_node, value_node in node.value:
             key_tag = key_node.tag
             if key_tag.__class__ is not str:  # ruamel's Tag object
@@ -328,7 +331,15 @@ class _Builder:
                                       and not getattr(key_node, "style", None)):
                 count += self._merge(value_node, merged, depth)
                 continue
-            key, _ = build(key_node, child)
+            if inline_keys and key_tag == PLAIN and key_node.tag.__class__ is str \
+                    and key_text.__class__ is str and key_text.isascii() \
+                    and id(key_node) not in memo:
+                key = _plain(key_text)
+                self.unique += 1
+                self.expanded += 1
+                memo[id(key_node)] = (key, 1)
+            else:
+                key, _ = build(key_node, child)
             if isinstance(key, (Map, Seq)):
                 # Complex keys never occur in Kubernetes YAML (they are how ``{{ x }}`` parses);
                 # keep them hashable, and bounded: the key may be a large alias.
