@@ -34,8 +34,9 @@ def check(ctx: Context) -> None:
         return
     patched = _patched_specs(ctx)
     views = Views(lambda path: getattr(ctx.index.file(path), "text", ""))
+    pools: dict[bool, _Pool] = {}
     for rule in rules:
-        evaluate(ctx, rule, patched, views)
+        evaluate(ctx, rule, patched, views, pools)
 
 
 def _patched_specs(ctx: Context) -> dict[int, Any]:
@@ -66,6 +67,37 @@ def candidates(ctx: Context, applied: bool) -> Iterable[tuple[Document, Optional
             if "${" in name:
                 name = item.substitutions.resolve(name) or name
             yield item.doc, item.namespace, name
+
+
+Candidate = tuple[Document, Optional[str], str]
+_GLOB = frozenset("*?[")
+
+
+class _Pool:
+    """The candidates of one kind of match (applied or all), listed once and bucketed by kind.
+
+    Most rules match one or a few literal kinds: looking those up by kind replaces a scan of every
+    document per rule. The order stays the order of the full scan, so output is unchanged.
+    """
+
+    def __init__(self, ctx: Context, applied: bool) -> None:
+        self.items: list[Candidate] = list(candidates(ctx, applied))
+        self.by_kind: dict[str, list[tuple[int, Candidate]]] = {}
+        for position, item in enumerate(self.items):
+            self.by_kind.setdefault(item[0].kind, []).append((position, item))
+
+    def matching(self, match: dict[str, Any]) -> list[Candidate]:
+        """The candidates ``match`` can select; every candidate when its kind is absent or a glob."""
+        if "kind" not in match:
+            return self.items
+        kinds = _patterns(match["kind"])
+        if not isinstance(match["kind"], (str, list)) or any(_GLOB & set(k) for k in kinds):
+            return self.items
+        if len(kinds) == 1:
+            return [item for _, item in self.by_kind.get(kinds[0], ())]
+        found = [entry for kind in dict.fromkeys(kinds) for entry in self.by_kind.get(kind, ())]
+        found.sort(key=lambda entry: entry[0])
+        return [item for _, item in found]
 
 
 def _patterns(value: Any) -> list[str]:
@@ -101,14 +133,19 @@ def compile_rule(rule: Rule, options: dict[str, Any]) -> Resolved:
     return Resolved(f"rule {rule.id}", jsonschema_rs.validator_for(schema), schema)
 
 
-def evaluate(ctx: Context, rule: Rule, patched: dict[int, Any], views: Views) -> None:
+def evaluate(ctx: Context, rule: Rule, patched: dict[int, Any], views: Views,
+             pools: Optional[dict[bool, _Pool]] = None) -> None:
     spec = rule.declarative or {}
     match = spec.get("match") if isinstance(spec.get("match"), dict) else {}
     exclude = spec.get("exclude")
     options = ctx.options(rule.id)
     resolved = compile_rule(rule, options)
     template = str(spec.get("message") or DEFAULT_MESSAGE)
-    for doc, namespace, name in candidates(ctx, bool(match.get("applied", True))):
+    applied = bool(match.get("applied", True))
+    pools = {} if pools is None else pools
+    if applied not in pools:
+        pools[applied] = _Pool(ctx, applied)
+    for doc, namespace, name in pools[applied].matching(match):
         if not selects(match, doc, namespace) or (exclude and selects(exclude, doc, namespace)):
             continue
         data = views(doc)

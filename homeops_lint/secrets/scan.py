@@ -14,8 +14,8 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 from ..model import DocClass, Document, FileKind, KeyPath, Map, Pos, Seq, SourceFile, format_path
 from . import embedded, sops, textscan
-from .values import (KeyClass, classify_key, fingerprint, has_reference, high_entropy, is_placeholder,
-                     is_reference, literal_credential)
+from .values import (_STRONG, _STRONG_SUFFIXES, _WEAK, KeyClass, classify_key, fingerprint, has_reference,
+                     high_entropy, is_placeholder, is_reference, literal_credential)
 
 DOC_SUFFIXES = (".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc", ".txt", ".org", ".html", ".htm")
 DOC_NAMES = {"readme", "license", "licence", "changelog", "notice", "authors", "contributing", "copying",
@@ -342,6 +342,8 @@ class Scanner:
         for source in texts:
             if source.path in self.sops_files or is_doc_path(source.path):
                 continue
+            if not may_hold_credential(source.text):
+                continue  # no key or value in this file can be judged a credential
             for doc in source.documents:
                 kind = doc.kind
                 if kind in SKIP_KINDS or (kind == "Secret" and doc.doc_class == DocClass.K8S):
@@ -355,6 +357,23 @@ class Scanner:
                 self._walk(source, doc, doc.data, (), None)
 
     def _walk(self, source: SourceFile, doc: Document, node: Any, path: KeyPath, parent: Optional[Map]) -> None:
+        """Every string value under ``node``, in document order (depth first), without recursion.
+
+        The stack holds pending work in reverse order: a container to expand, or a string with the
+        key class and label that judge it, so findings and line claims keep the recursive order.
+        """
+        stack: list[tuple[Any, ...]] = [(node, path)]
+        pop, push = stack.pop, stack.append
+        while stack:
+            item = pop()
+            if len(item) == 2:
+                self._expand(source, doc, item[0], item[1], push)
+            else:
+                self._text_value(source, doc, *item)
+
+    def _expand(self, source: SourceFile, doc: Document, node: Any, path: KeyPath,
+                push: Callable[[tuple[Any, ...]], None]) -> None:
+        pending: list[tuple[Any, ...]] = []
         if isinstance(node, Map):
             if path == ("metadata",):
                 for key in ("annotations",):
@@ -367,22 +386,23 @@ class Scanner:
                 return
             env_name = node.get("name") if "value" in node else None
             for key, value in node.items():
-                child = path + (key,)
                 if isinstance(value, (Map, Seq)):
-                    self._walk(source, doc, value, child, node)
+                    pending.append((value, path + (key,)))
                 elif isinstance(value, str):
                     label = str(key)
                     strength = classify_key(label) if isinstance(key, str) else KeyClass.NONE
                     if key == "value" and isinstance(env_name, str):
                         label = env_name
                         strength = classify_key(env_name)
-                    self._text_value(source, doc, child, value, node.value_pos(key), strength, label)
+                    pending.append((path + (key,), value, node.value_pos(key), strength, label))
         elif isinstance(node, Seq):
             for index, item in enumerate(node):
                 if isinstance(item, (Map, Seq)):
-                    self._walk(source, doc, item, path + (index,), None)
+                    pending.append((item, path + (index,)))
                 elif isinstance(item, str) and ("=" in item or "://" in item or "\n" in item):
-                    self._text_value(source, doc, path + (index,), item, node.item_pos(index), KeyClass.NONE, "")
+                    pending.append((path + (index,), item, node.item_pos(index), KeyClass.NONE, ""))
+        for entry in reversed(pending):
+            push(entry)
 
     def _text_value(self, source: SourceFile, doc: Document, path: KeyPath, value: str, vpos: Pos,
                     strength: KeyClass, label: str) -> None:
@@ -469,6 +489,22 @@ class Scanner:
                     self._literal(source, None, (pair.key,), pair.value, pos, pair.key, pos=pos, masks=masks)
                 elif pair.strength is KeyClass.WEAK and high_entropy(pair.value):
                     self._entropy(source, None, (pair.key,), pair.value, pos, pair.key, pos=pos, masks=masks)
+
+
+# Every word ``classify_key`` can take as a credential's head word (``pw`` and ``pass`` cover the
+# ``dbpw``/``rootpass`` compounds, ``key`` every ``<qualifier> key``), plus the value prefilter.
+_KEY_WORDS = sorted(_STRONG | _WEAK | set(_STRONG_SUFFIXES) | {"pass", "pw", "pwd", "key"})
+_FILE_GATE = re.compile(embedded.PREFILTER.pattern + "|" + "|".join(re.escape(w) for w in _KEY_WORDS), re.IGNORECASE)
+
+
+def may_hold_credential(text: str) -> bool:
+    """False only when no key or value in ``text`` can reach a literal/entropy finding.
+
+    A finding needs a key ``classify_key`` does not call NONE (a head word above, written
+    verbatim in the text) or a value ``embedded.PREFILTER`` matches. A parsed value can differ
+    from its text only through escapes, so a file with a backslash is always read.
+    """
+    return "\\" in text or _FILE_GATE.search(text) is not None
 
 
 def _talos_bundle(doc: Document) -> bool:
