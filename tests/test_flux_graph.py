@@ -303,3 +303,20 @@ def test_defaults_are_unknown_when_an_unreadable_source_may_define_the_variable(
     opaque = Substitutions(values={"A": "1"}, opaque_sources=["Secret/cluster-secrets"])
     assert opaque.resolve("${B:=10.0.0.5}") is None  # B may come from the unreadable Secret
     assert opaque.resolve("${A:=x}") == "1"  # inline values beat substituteFrom
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab./-_ \nx1é", max_size=16), st.text(alphabet="ab./x", min_size=1, max_size=4))
+def test_mentions_matches_the_boundary_regex(text: str, word: str) -> None:
+    # flux-unreachable asks, for every candidate file, whether tooling text names it; the substring
+    # scan that replaced a per-call regex (40 s -> 1.4 s on a repo of many clusters) means the same.
+    import re
+
+    from homeops_lint.checks.flux import _mentions
+
+    expected = bool(re.search(r"(?<![\w.-])" + re.escape(word) + r"(?![\w.-])", text))
+    assert _mentions(text, word) == expected

@@ -292,10 +292,32 @@ def _mentioned(path: str, text: str) -> bool:
         else "/".join(parts[:-1])
     pieces = stem.split("/")
     for start in range(0, max(1, len(pieces) - 1)):
-        suffix = "/".join(pieces[start:])
-        if re.search(r"(?<![\w.-])" + re.escape(suffix) + r"(?![\w.-])", text):
+        if _mentions(text, "/".join(pieces[start:])):
             return True
     return False
+
+
+def _mentions(text: str, word: str) -> bool:
+    """``word`` occurs in ``text`` not glued to a word character, '.' or '-' on either side.
+
+    A substring scan (C speed) with a boundary check at each hit; the tooling text of a large repo
+    is megabytes and this runs for every candidate file.
+    """
+    if not word:
+        return False
+    at = text.find(word)
+    while at != -1:
+        end = at + len(word)
+        before = text[at - 1] if at > 0 else ""
+        after = text[end] if end < len(text) else ""
+        if not _glued(before) and not _glued(after):
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
+def _glued(char: str) -> bool:
+    return bool(char) and (char.isalnum() or char in "_.-")
 
 
 def _unreachable(ctx: Context, graph: FluxGraph) -> None:
