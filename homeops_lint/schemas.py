@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Union
 
 from .model import Document, KeyPath, format_path, get_path
+from .model import to_plain as _plain
 from .resources import data_dir
 
 # --- what Kubernetes reads: YAML 1.1 booleans ------------------------------------------------
@@ -467,14 +468,6 @@ def _label(path: Path, root: Path) -> str:
         except ValueError:
             continue
     return str(path)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def settings_from_policy(root: Path, data: dict[str, Any]) -> SchemaSettings:
