@@ -144,11 +144,34 @@ def render_policy(index: Any, policy: Any = None) -> str:
     if bgp:
         lines.append("  bgp: {" + ", ".join(f"{k}: {v}" if k != "router_address" else f'{k}: "{v}"'
                                             for k, v in bgp.items()) + "}")
+    entries = infer_bootstrap(index)
     lines += [
-        "  # Components installed before Flux; none may be reachable from a Flux Kustomization.",
-        "  bootstrap_only: [talos, cilium]",
+        "  # Components installed before Flux (found in bootstrap helmfiles, scripts, Talos manifests).",
+        "  # A plain name may not be reachable from any Flux Kustomization; mode: adopt lets Flux take",
+        "  # over the bootstrap release when both definitions agree (chart, release name, namespace).",
+        "  bootstrap_only: [" + ", ".join(entries) + "]",
         "rules: {}",
         "ignore: []",
         "",
     ]
     return "\n".join(lines)
+
+
+def infer_bootstrap(index: Any) -> list[str]:
+    """bootstrap_only entries for ``init``: what the bootstrap phase installs, as the repo shows it."""
+    from .components import SourceLookup, bootstrap_definitions, load_components, match_document
+
+    components = load_components({})
+    entries: list[str] = []
+    if any(d.doc_class in (DocClass.TALOS, DocClass.TALHELPER) for d in index.documents):
+        entries.append("talos")
+    installed = {d.component for d in bootstrap_definitions(index.files, components, index.is_applied)}
+    installed.discard("talos")
+    if not installed:
+        return entries
+    sources = SourceLookup((a.doc, a.namespace) for a in index.applied)
+    in_flux = {m.component for a in index.applied if a.kustomization is not None
+               for m in match_document(a.doc, a.namespace, {n: components[n] for n in installed}, sources)}
+    for name in sorted(installed):
+        entries.append(f"{{name: {name}, mode: adopt}}" if name in in_flux else name)
+    return entries

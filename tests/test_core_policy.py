@@ -73,3 +73,21 @@ def test_init_writes_a_valid_policy(tree) -> None:
     assert written.read_text().startswith("# yaml-language-server")
     listing = json.loads(cli("--format", "json", "--root", str(root), str(root)).stdout)
     assert listing["version"] == 1
+
+
+def test_init_on_the_demo_infers_the_reference_architecture(tmp_path) -> None:
+    import shutil
+
+    from .conftest import FIXTURES
+
+    root = tmp_path / "demo"
+    shutil.copytree(FIXTURES / "home-ops", root)
+    (root / ".homeops-lint.yaml").unlink()
+    proc = cli("init", str(root))
+    assert proc.returncode == 0, proc.stderr
+    policy = load_policy(root)
+    architecture = policy.architecture
+    assert architecture["pools"]["bgp-ingress"] == {"role": "ingress", "ranges": ["172.29.52.200-172.29.52.220"]}
+    assert architecture["bgp"] == {"cluster_asn": 64512, "router_asn": 64513, "router_address": "172.29.51.1"}
+    assert architecture["bootstrap_only"] == ["talos", "cilium", "external-secrets", "onepassword-connect"]
+    assert "fd47:25e1:2f96:51:2000::/64" in architecture["networks"]["pods"]
