@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 from ..model import DocClass, Document, FileKind, KeyPath, Map, Pos, Seq, SourceFile, format_path
 from . import embedded, sops, textscan
-from .values import (_STRONG, _STRONG_SUFFIXES, _WEAK, KeyClass, classify_key, fingerprint, has_reference,
+from .values import (KeyClass, classify_key, fingerprint, has_reference,
                      high_entropy, is_placeholder, is_reference, literal_credential)
 
 DOC_SUFFIXES = (".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc", ".txt", ".org", ".html", ".htm")
@@ -342,8 +342,6 @@ class Scanner:
         for source in texts:
             if source.path in self.sops_files or is_doc_path(source.path):
                 continue
-            if not may_hold_credential(source.text):
-                continue  # no key or value in this file can be judged a credential
             for doc in source.documents:
                 kind = doc.kind
                 if kind in SKIP_KINDS or (kind == "Secret" and doc.doc_class == DocClass.K8S):
@@ -489,22 +487,6 @@ class Scanner:
                     self._literal(source, None, (pair.key,), pair.value, pos, pair.key, pos=pos, masks=masks)
                 elif pair.strength is KeyClass.WEAK and high_entropy(pair.value):
                     self._entropy(source, None, (pair.key,), pair.value, pos, pair.key, pos=pos, masks=masks)
-
-
-# Every word ``classify_key`` can take as a credential's head word (``pw`` and ``pass`` cover the
-# ``dbpw``/``rootpass`` compounds, ``key`` every ``<qualifier> key``), plus the value prefilter.
-_KEY_WORDS = sorted(_STRONG | _WEAK | set(_STRONG_SUFFIXES) | {"pass", "pw", "pwd", "key"})
-_FILE_GATE = re.compile(embedded.PREFILTER.pattern + "|" + "|".join(re.escape(w) for w in _KEY_WORDS), re.IGNORECASE)
-
-
-def may_hold_credential(text: str) -> bool:
-    """False only when no key or value in ``text`` can reach a literal/entropy finding.
-
-    A finding needs a key ``classify_key`` does not call NONE (a head word above, written
-    verbatim in the text) or a value ``embedded.PREFILTER`` matches. A parsed value can differ
-    from its text only through escapes, so a file with a backslash is always read.
-    """
-    return "\\" in text or _FILE_GATE.search(text) is not None
 
 
 def _talos_bundle(doc: Document) -> bool:
