@@ -17,7 +17,8 @@ from . import pool, suppress, yamlload
 from .catalog import Catalog, load_catalog
 from .context import Context
 from .index import RepoIndex, build_index
-from .model import Finding, Severity, SourceFile
+from .inference import infer_architecture
+from .model import Finding, Pos, Severity, SourceFile
 from .policy import Policy, load_policy, with_architecture
 from .timing import Timings, or_off
 
@@ -200,7 +201,7 @@ def _run(options: Options) -> Result:
     with timings.stage("index"):
         index = build_index(files, policy.entrypoints)
     if policy.origin == "none":
-        architecture = policy_infer(index)
+        architecture = infer_architecture(index)
         policy = with_architecture(policy, architecture)
         pools = len(architecture.get("pools", {}))
         notes.append(f"no .homeops-lint.yaml: inferred {pools} LoadBalancer pool(s) and "
@@ -209,7 +210,7 @@ def _run(options: Options) -> Result:
     ctx = Context(root, index, policy, catalog, enabled)
     for problem in problems:
         ctx.report(problem.rule, problem.path, message=problem.message,
-                   pos=_pos(problem.line, problem.column))
+                   pos=Pos(problem.line, problem.column))
     for rel, reason in found.skipped:
         ctx.report("parse-unreadable", rel, message=reason)
     families = {rule_id.split("-", 1)[0] for rule_id in enabled}
@@ -258,18 +259,6 @@ def _check_one(ctx: Context, module_name: str, module) -> None:  # type: ignore[
         ctx.report("parse-limit", ".", message=yamlload.limit_message(
             f"the {module_name} checks hit Python's recursion limit on deeply nested input",
             "max_depth", "their findings may be incomplete; lower limits.max_depth"))
-
-
-def policy_infer(index: RepoIndex) -> dict:  # type: ignore[type-arg]
-    from .inference import infer_architecture
-
-    return infer_architecture(index)
-
-
-def _pos(line: int, column: int):  # type: ignore[no-untyped-def]
-    from .model import Pos
-
-    return Pos(line, column)
 
 
 def _prefer_specific(findings: list[Finding]) -> list[Finding]:

@@ -231,7 +231,7 @@ def render_dot(view: GraphView) -> str:
             target = _dep_id(node, dep)
             if target in ids:
                 lines.append(f'  {q(node.id)} -> {q(target)} [style=dashed, color=gray, label="dependsOn"];')
-    for i, item in enumerate(view.unreachable):
+    for item in view.unreachable:
         lines.append(f'  {q("dead:" + item["path"])} [label={q(item["path"] + " (unreachable)")}, '
                      "shape=note, style=dashed, color=gray, fontcolor=gray];")
     lines.append("}")

@@ -2,22 +2,20 @@
 
 ``.homeops-lint.yaml`` at the root (or ``--config``), validated against
 ``schemas/policy.schema.json``. ``extends:`` layers a pack from ``rules/`` underneath. Without a
-policy file the architecture is inferred from the applied set (see :func:`infer`).
+policy file the architecture is inferred from the applied set (``inference.py``).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from . import yamlload
-from .model import Map, Pos, Seq, pos_of
+from .discover import POLICY_NAMES
+from .model import Map, Pos, pos_of
 from .model import to_plain as _plain
 from .resources import data_dir
-
-POLICY_NAMES = (".homeops-lint.yaml", ".homeops-lint.yml")
-ROLES = ("default", "ingress", "reserved", "any")
 
 
 class PolicyError(Exception):
@@ -220,23 +218,10 @@ def load_policy(root: Path, config: Optional[str] = None) -> Policy:
     return Policy(layers=layers, data=merged, origin="file", path=rel)
 
 
-def infer(index: Any) -> dict[str, Any]:
-    """An architecture inferred from the applied set: LB pools and the Talos/talhelper networks."""
-    from .inference import infer_architecture
-
-    return infer_architecture(index)
-
-
 def with_architecture(policy: Policy, architecture: dict[str, Any]) -> Policy:
     data = dict(policy.data)
     data["architecture"] = architecture
     return Policy(layers=policy.layers, data=data, origin="inferred", path=policy.path)
 
 
-def iter_pool_decls(policy: Policy) -> Iterable[tuple[str, Any]]:
-    pools = policy.architecture.get("pools")
-    if isinstance(pools, dict):
-        yield from pools.items()
-
-
-__all__ = ["Policy", "PolicyError", "load_policy", "ROLES", "Seq"]
+__all__ = ["Policy", "PolicyError", "load_policy"]
