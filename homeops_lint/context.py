@@ -23,9 +23,6 @@ class Context:
     def enabled(self, rule_id: str) -> bool:
         return rule_id in self.enabled_rules
 
-    def any_enabled(self, prefix: str) -> bool:
-        return any(r.startswith(prefix) for r in self.enabled_rules)
-
     def severity(self, rule_id: str) -> Severity:
         configured = self.policy.rule_config(rule_id).get("severity")
         if configured and configured != "off":

@@ -83,11 +83,6 @@ class RepoIndex:
         # One dict lookup, not a scan of the applied set: checks call this per document.
         return list(self._applications.get(id(doc), ()))
 
-    def find_applied(self, kind: str, namespace: Optional[str], name: str,
-                     group: Optional[str] = None) -> list[Applied]:
-        return [a for a in self.applied_of_kind(kind, group=group)
-                if a.doc.name == name and (namespace is None or a.namespace == namespace)]
-
     def iter_applied_docs(self) -> Iterator[Document]:
         seen: set[int] = set()
         for item in self.graph.applied:

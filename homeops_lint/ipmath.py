@@ -39,11 +39,11 @@ class IPRange:
 
     @property
     def start(self) -> IPAddress:
-        return ipaddress.ip_address(self.first) if self.version == 4 else ipaddress.IPv6Address(self.first)
+        return address_of(self.version, self.first)
 
     @property
     def stop(self) -> IPAddress:
-        return ipaddress.ip_address(self.last) if self.version == 4 else ipaddress.IPv6Address(self.last)
+        return address_of(self.version, self.last)
 
     @property
     def size(self) -> int:

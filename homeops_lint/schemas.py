@@ -322,9 +322,6 @@ class SchemaStore:
             schema = version.get("schema", {}).get("openAPIV3Schema") if isinstance(version.get("schema"), dict) else None
             entry.setdefault(version["name"], (crd, schema))
 
-    def crd_versions(self, group: str, kind: str) -> list[str]:
-        return sorted(self._crds.get((group, kind), {}))
-
     # -- resolution ------------------------------------------------------------------------
     def resolve(self, doc: Document, file_text: str = "") -> Union[Resolved, Unusable, None]:
         api = doc.api_version
