@@ -249,6 +249,7 @@ def tree_key(options: Any, cache: Cache) -> str:
     extra_dirs = [root / d for d in policy.data.get("custom_rules", []) if isinstance(d, str)]
     extra_dirs += [Path(d) for d in options.rule_dirs]
     found = discover(root, [*policy.exclude, *options.extra_exclude])
+    options.prelude = (root, policy, found)  # a cache miss runs the engine on exactly these
     digests = cache.digests(root, found.files)
     policy_part = [policy.origin, policy.path, policy.data, [(layer.label, str(layer.file)) for layer in policy.layers]]
     return key_of(code_stamp(), str(root), policy_part, folder_stamp(extra_dirs), sorted(options.select),

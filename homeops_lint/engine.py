@@ -34,6 +34,9 @@ class Options:
     show_only: Optional[set[str]] = None  # relative paths whose findings are shown (hooks, --changed)
     rule_dirs: list[str] = field(default_factory=list)  # declarative rule folders/files beyond the policy's
     timings: Optional[Timings] = None  # --timings: stage and check-module breakdown
+    # (root, policy, discovery) already computed for these options (the cache key needs them):
+    # a cache miss then does not find the root, load the policy and list the files twice.
+    prelude: Optional[tuple[Path, Policy, "discover_mod.Discovery"]] = None
 
 
 @dataclass
@@ -184,8 +187,12 @@ def _run(options: Options) -> Result:
     started = time.monotonic()
     timings = or_off(options.timings)
     with timings.stage("policy+catalog"):
-        root = Path(options.root).absolute() if options.root else discover_mod.find_root(options.paths)
-        policy = load_policy(root, options.config)
+        if options.prelude is not None:
+            root, policy, found = options.prelude
+        else:
+            root = Path(options.root).absolute() if options.root else discover_mod.find_root(options.paths)
+            policy = load_policy(root, options.config)
+            found = None
         notes: list[str] = []
         extra_dirs = [root / d for d in policy.data.get("custom_rules", []) if isinstance(d, str)]
         extra_dirs += [Path(d) for d in options.rule_dirs]
@@ -193,7 +200,8 @@ def _run(options: Options) -> Result:
         enabled = enabled_rules(catalog, policy, options.select, options.ignore)
 
     with timings.stage("discover"):
-        found = discover_mod.discover(root, [*policy.exclude, *options.extra_exclude])
+        if found is None:
+            found = discover_mod.discover(root, [*policy.exclude, *options.extra_exclude])
     with timings.stage("read+parse"):
         budget = _time_budget(policy)
         files, problems = source_mod.read_all(root, found.files, _limits(policy), started + budget, budget)
