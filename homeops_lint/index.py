@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .flux import Applied, FluxGraph, Substitutions, build_graph
 from .model import DocClass, Document, SourceFile
@@ -14,9 +14,17 @@ class RepoIndex:
     files: list[SourceFile]
     graph: FluxGraph
     _by_path: dict[str, SourceFile] = field(default_factory=dict, repr=False)
+    _derived: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._by_path = {f.path: f for f in self.files}
+
+    def derived(self, key: Any, build: Callable[[], Any]) -> Any:
+        """Data several check families derive from the index (e.g. every LoadBalancer request),
+        built once per run by whichever family asks first."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
 
     # --- files and documents -----------------------------------------------------------
     def file(self, path: str) -> Optional[SourceFile]:

@@ -683,6 +683,11 @@ def _mentions_lb(index: Any, doc: Document) -> bool:
 
 
 def collect_requests(index: Any, policy: Any) -> Requests:
+    """Every LoadBalancer IP request of the applied set (lb and bgp both judge them): built once."""
+    return index.derived(("lb-requests", id(policy)), lambda: _collect_requests(index, policy))
+
+
+def _collect_requests(index: Any, policy: Any) -> Requests:
     out = Requests()
     for applied in index.applied_of_kind("Service"):
         if applied.doc.group:
