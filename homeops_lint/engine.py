@@ -20,7 +20,7 @@ from .context import Context
 from .index import RepoIndex, build_index
 from .inference import infer_architecture
 from .model import Finding, Pos, Severity, SourceFile
-from .policy import Policy, load_policy, with_architecture
+from .policy import LIMIT_CEILINGS, Policy, load_policy, with_architecture
 from .timing import Timings, or_off
 
 
@@ -108,13 +108,16 @@ def enabled_rules(catalog: Catalog, policy: Policy, select: Iterable[str], ignor
 def _limits(policy: Policy) -> source_mod.ReadLimits:
     """The policy's limits, each clamped at its ceiling (``policy.LIMIT_CEILINGS``)."""
     base = source_mod.ReadLimits()
-    ylim = yamlload.Limits(**{name: int(policy.limit(name, getattr(base.yaml, name)))
-                              for name in yamlload.Limits.__dataclass_fields__})
-    return source_mod.ReadLimits(
-        max_file_size=int(policy.limit("max_file_size", base.max_file_size)),
-        max_line_length=int(policy.limit("max_line_length", base.max_line_length)),
-        yaml=ylim,
-    )
+    values = {name: int(policy.limit(name, getattr(base.yaml, name)))
+              for name in yamlload.Limits.__dataclass_fields__ if name.startswith("max_")}
+    values.update(max_file_size=int(policy.limit("max_file_size", base.max_file_size)),
+                  max_line_length=int(policy.limit("max_line_length", base.max_line_length)),
+                  time_budget=_time_budget(policy))
+    fixed = frozenset(name for name, value in values.items() if value >= LIMIT_CEILINGS[name])
+    ylim = yamlload.Limits(**{name: value for name, value in values.items() if hasattr(base.yaml, name)},
+                           fixed=fixed)
+    return source_mod.ReadLimits(max_file_size=values["max_file_size"], max_line_length=values["max_line_length"],
+                                 yaml=ylim)
 
 
 DEFAULT_TIME_BUDGET = 120.0  # seconds per run (limits.time_budget); a safety net, not a target
@@ -146,7 +149,8 @@ def _over_budget(ctx: Context, policy: Policy, budget: float, skipped: list[str]
         parts.append(f"these checks did not run: {', '.join(skipped)}")
     ctx.report("parse-limit", path or ".", pos=pos, message=yamlload.limit_message(
         f"the time_budget of {budget:g} s ran out; {'; '.join(parts) or 'the run stopped'}",
-        "time_budget", "every finding so far is kept"))
+        "time_budget", "every finding so far is kept",
+        frozenset(("time_budget",)) if budget >= LIMIT_CEILINGS["time_budget"] else frozenset()))
 
 
 def _selected_paths(root: Path, paths: Iterable[str]) -> Optional[set[str]]:

@@ -159,7 +159,7 @@ def read_file(root: Path, rel: str, limits: ReadLimits,
             return source, []
         return source, [FileProblem("parse-limit", rel, 1, 1, yamlload.limit_message(
             f"file is {size:,} bytes, over the max_file_size limit of {limits.max_file_size:,} bytes",
-            "max_file_size"), "max_file_size")]
+            "max_file_size", fixed=limits.yaml.fixed), "max_file_size")]
     return source, _read_text(source, raw, limits, chart_dirs, allowance)
 
 
@@ -183,7 +183,7 @@ def _read_text(source: SourceFile, raw: bytes, limits: ReadLimits, chart_dirs: I
         number, length = long_line
         return problems + [FileProblem("parse-limit", rel, number, 1, yamlload.limit_message(
             f"line {number} is {length:,} characters, over the max_line_length limit of "
-            f"{limits.max_line_length:,}", "max_line_length"), "max_line_length")]
+            f"{limits.max_line_length:,}", "max_line_length", fixed=limits.yaml.fixed), "max_line_length")]
     source.text = text
     if classify.is_template_path(rel) or classify.in_chart_templates(rel, chart_dirs):
         source.kind = FileKind.TEMPLATE
@@ -227,13 +227,7 @@ def parse_yaml_source(source: SourceFile, limits: ReadLimits,
         doc_class = classify.classify_document(rel, data)
         docs.append(Document(rel, index, data, line, doc_class, classify.has_sops_block(data)))
     source.documents = docs
-    return [FileProblem(p.rule, rel, p.line, p.column, p.message, _named_limit(p.message) if p.rule == "parse-limit"
-                        else "") for p in result.problems]
-
-
-def _named_limit(message: str) -> str:
-    start = message.rfind("raise limits.")
-    return message[start + len("raise limits."):].split(" ", 1)[0] if start >= 0 else ""
+    return [FileProblem(p.rule, rel, p.line, p.column, p.message, p.limit) for p in result.problems]
 
 
 def read_all(root: Path, paths: list[str], limits: ReadLimits,
@@ -258,7 +252,7 @@ def read_all(root: Path, paths: list[str], limits: ReadLimits,
             problems.append(FileProblem("parse-limit", rel, exc.line, 1, yamlload.limit_message(
                 f"the time_budget of {budget.seconds:g} s ran out while reading; this file and "
                 f"{len(paths) - position - 1} more were not read, and no checks ran", "time_budget",
-                "findings so far are kept"), "time_budget"))
+                "findings so far are kept", limits.yaml.fixed), "time_budget"))
             break
         except (RecursionError, MemoryError) as exc:  # last line of defence: never lose the run
             source = SourceFile(rel, os.fspath(root / rel), 0, FileKind.SKIPPED)

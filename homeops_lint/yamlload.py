@@ -114,6 +114,7 @@ class Problem:
     line: int
     column: int
     message: str
+    limit: str = ""  # the limit a parse-limit problem names
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,9 @@ class Limits:
     # Nesting depth. Real manifests, CRD schemas included, stay far below; the builder recurses
     # two Python frames per level, so this also keeps clear of Python's recursion limit.
     max_depth: int = 200
+    # Limits already at their ceiling (policy.LIMIT_CEILINGS): their findings do not suggest
+    # raising them.
+    fixed: frozenset[str] = frozenset()
 
 
 class Allowance:
@@ -158,8 +162,12 @@ ALIAS_LIMITS = {
 _FILE_WIDE = frozenset(("max_alias_nodes_per_file", "max_alias_nodes_per_run", "max_alias_bytes"))
 
 
-def limit_message(what: str, limit: str, tail: str = "the file was not linted") -> str:
-    """Every limit finding says which limit was hit and how to raise it."""
+def limit_message(what: str, limit: str, tail: str = "the file was not linted",
+                  fixed: frozenset[str] = frozenset()) -> str:
+    """Every limit finding says which limit was hit and how to raise it, or that it is at its
+    ceiling (``fixed``) and cannot be raised."""
+    if limit in fixed:
+        return f"{what}; {tail} (limits.{limit} is at its ceiling, which no policy can raise)"
     return f"{what}; {tail} (raise limits.{limit} in .homeops-lint.yaml)"
 
 
@@ -477,7 +485,8 @@ def load(text: str, limits: Limits = Limits(), watch_templates: bool = False,
         nodes = _compose_fast(text, limits)
         exact = True
     except LimitExceeded as exc:
-        return LoadResult([], [Problem("parse-limit", exc.line, exc.column, limit_message(str(exc), exc.limit))])
+        return LoadResult([], [Problem("parse-limit", exc.line, exc.column,
+                                       limit_message(str(exc), exc.limit, fixed=limits.fixed), exc.limit)])
     except (yaml.MarkedYAMLError, yaml.reader.ReaderError) as fast_error:
         if _DEPTH_MSG in str(fast_error):
             mark = getattr(fast_error, "problem_mark", None)
@@ -547,7 +556,8 @@ def _compose_ruamel(text: str, limits: Limits) -> "list[Any] | Problem | None":
             nodes.append(node)
             if len(nodes) > limits.max_documents:
                 return Problem("parse-limit", node.start_mark.line + 1, 1, limit_message(
-                    f"more than {limits.max_documents:,} documents in one file (max_documents)", "max_documents"))
+                    f"more than {limits.max_documents:,} documents in one file (max_documents)", "max_documents",
+                    fixed=limits.fixed), "max_documents")
         return nodes
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -597,10 +607,11 @@ def _construct(nodes: list[Any], limits: Limits, exact: bool, watch_templates: b
                 # The file's or the run's allowance is spent: the rest of the file would only
                 # hit it again, one finding per document.
                 problems.append(Problem("parse-limit", exc.line, exc.column, limit_message(
-                    str(exc), exc.limit, f"this document and the {rest:,} after it were not linted")))
+                    str(exc), exc.limit, f"this document and the {rest:,} after it were not linted", limits.fixed),
+                    exc.limit))
                 break
-            problems.append(Problem("parse-limit", exc.line, exc.column,
-                                    limit_message(str(exc), exc.limit, "the document was not linted")))
+            problems.append(Problem("parse-limit", exc.line, exc.column, limit_message(
+                str(exc), exc.limit, "the document was not linted", limits.fixed), exc.limit))
             continue
         except _Recursive as exc:
             problems.append(Problem("parse-error", exc.line, exc.column,
@@ -609,7 +620,7 @@ def _construct(nodes: list[Any], limits: Limits, exact: bool, watch_templates: b
         except RecursionError:  # max_depth was raised beyond what Python's stack allows
             problems.append(Problem("parse-limit", node.start_mark.line + 1, 1, limit_message(
                 "nesting too deep for the loader's stack (max_depth)", "max_depth",
-                "the document was not linted; lower limits.max_depth or flatten the file")))
+                "the document was not linted; lower limits.max_depth or flatten the file"), "max_depth"))
             continue
         added = builder.expanded - builder.unique
         file_nodes -= added
