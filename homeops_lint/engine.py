@@ -243,18 +243,18 @@ def _run(options: Options) -> Result:
         skipped, cut = pool.run_checks(ctx, runnable, _check_one, budget, timings)
         modules = []
     for position, module_name in enumerate(modules):
-        if budget.expired():
-            skipped = modules[position:]
-            break
         module = importlib.import_module(f"homeops_lint.checks.{module_name}")
         if not _serves(module, module_name, families, enabled, catalog):
             continue
+        if budget.expired():
+            skipped = [module_name, *_served(modules[position + 1:], families, enabled, catalog)]
+            break
         with timings.stage(f"check:{module_name}"):
             try:
                 _check_one(ctx, module_name, module)
             except OutOfTime:  # the module checks the budget inside its loop: keep what it found
                 cut = [module_name]
-                skipped = modules[position + 1:]
+                skipped = _served(modules[position + 1:], families, enabled, catalog)
                 break
     if skipped or cut:
         _over_budget(ctx, policy, budget.seconds, skipped, cut)
@@ -274,6 +274,11 @@ def _serves(module, module_name: str, families: set[str], enabled: frozenset[str
     # A module may serve rules of any family (declarative rules): it says which ones.
     served = getattr(module, "rules_served", None)
     return bool(families.intersection(module_families)) or bool(served and enabled & served(catalog))
+
+
+def _served(names: list[str], families: set[str], enabled: frozenset[str], catalog: Catalog) -> list[str]:
+    return [name for name in names
+            if _serves(importlib.import_module(f"homeops_lint.checks.{name}"), name, families, enabled, catalog)]
 
 
 def _check_one(ctx: Context, module_name: str, module) -> None:  # type: ignore[no-untyped-def]
