@@ -1,7 +1,8 @@
 """Command line: ``homeops-lint [PATH ...]`` and its subcommands.
 
-Exit codes: 0 no error-severity finding, 1 at least one, 2 usage error, unreadable policy or
-internal error (one line on stderr; a traceback only with ``--debug``).
+Exit codes: 0 no error-severity finding, 1 at least one, 2 usage error, unreadable policy, a run
+the time budget stopped (its findings are printed) or internal error (one line on stderr; a
+traceback only with ``--debug``, and only for an internal error).
 """
 from __future__ import annotations
 
@@ -176,7 +177,10 @@ def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-
                         for rule, severity, count in statistics(result.findings))
     sys.stderr.write(after)
     code = EXIT_CLEAN if args.exit_zero else (EXIT_FINDINGS if result.failed else EXIT_CLEAN)
-    if cache is not None and replay_key is not None and not _cut_short(result):
+    if not result.complete:  # not every file or check was judged: never a pass, nor a plain failure
+        sys.stderr.write("homeops-lint: the run was stopped by limits.time_budget; its findings are incomplete\n")
+        code = EXIT_ERROR
+    if cache is not None and replay_key is not None and result.complete:
         cache.put("out", replay_key, {"before": before, "text": text, "after": after, "code": code})
     if timings is not None:
         sys.stderr.write(timings.render())
@@ -232,11 +236,6 @@ def _replay(cache, key: str, args, engine_options) -> bool:  # type: ignore[no-u
         sys.stderr.write(engine_options.timings.render())
     cache.replayed_code = entry["code"]
     return True
-
-
-def _cut_short(result) -> bool:  # type: ignore[no-untyped-def]
-    """A run stopped by the time budget is partial: never replay it."""
-    return any(f.rule == "parse-limit" and "time_budget" in f.message for f in result.all_findings)
 
 
 def cmd_rules(argv: Sequence[str]) -> int:
@@ -363,11 +362,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence; never a traceback
         from .errors import describe
 
+        known = describe(exc)
+        if known is not None:  # a user error keeps its one line and exit 2, --debug or not
+            return _die(known)
         if debug:
             raise
-        known = describe(exc)
-        if known is not None:
-            return _die(known)
         return _die(f"internal error ({type(exc).__name__} at {_where(exc)}); "
                     "run with --debug for the traceback and please report it")
 

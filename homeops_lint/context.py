@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
+from .budget import UNLIMITED, Budget
 from .catalog import Catalog
 from .index import RepoIndex
 from .model import Document, Finding, KeyPath, Pos, Severity, format_path, resource_id
@@ -19,6 +20,8 @@ class Context:
     catalog: Catalog
     enabled_rules: frozenset[str]
     findings: list[Finding] = field(default_factory=list)
+    # The run's time budget: long checks call ``ctx.budget.check()`` once per file or document.
+    budget: Budget = field(default_factory=lambda: Budget(UNLIMITED))
 
     def enabled(self, rule_id: str) -> bool:
         return rule_id in self.enabled_rules

@@ -14,12 +14,13 @@ from typing import Iterable, Optional
 from . import discover as discover_mod
 from . import source as source_mod
 from . import pool, suppress, yamlload
+from .budget import Budget, OutOfTime
 from .catalog import Catalog, load_catalog
 from .context import Context
 from .index import RepoIndex, build_index
 from .inference import infer_architecture
 from .model import Finding, Pos, Severity, SourceFile
-from .policy import Policy, load_policy, with_architecture
+from .policy import LIMIT_CEILINGS, Policy, load_policy, with_architecture
 from .timing import Timings, or_off
 
 
@@ -49,6 +50,9 @@ class Result:
     suppressed: list[Finding]
     all_findings: list[Finding]  # before path filtering (after suppression)
     notes: list[str] = field(default_factory=list)  # one-line messages for stderr
+    # False when the time budget stopped the run: some files or checks were not judged, a
+    # parse-limit finding says which, and the CLI exits 2 (the findings are still printed).
+    complete: bool = True
 
     @property
     def files(self) -> list[SourceFile]:
@@ -102,18 +106,18 @@ def enabled_rules(catalog: Catalog, policy: Policy, select: Iterable[str], ignor
 
 
 def _limits(policy: Policy) -> source_mod.ReadLimits:
-    conf = policy.limits()
+    """The policy's limits, each clamped at its ceiling (``policy.LIMIT_CEILINGS``)."""
     base = source_mod.ReadLimits()
-    ylim = yamlload.Limits(
-        max_alias_nodes=int(conf.get("max_alias_nodes", base.yaml.max_alias_nodes)),
-        max_documents=int(conf.get("max_documents", base.yaml.max_documents)),
-        max_depth=int(conf.get("max_depth", base.yaml.max_depth)),
-    )
-    return source_mod.ReadLimits(
-        max_file_size=int(conf.get("max_file_size", base.max_file_size)),
-        max_line_length=int(conf.get("max_line_length", base.max_line_length)),
-        yaml=ylim,
-    )
+    values = {name: int(policy.limit(name, getattr(base.yaml, name)))
+              for name in yamlload.Limits.__dataclass_fields__ if name.startswith("max_")}
+    values.update(max_file_size=int(policy.limit("max_file_size", base.max_file_size)),
+                  max_line_length=int(policy.limit("max_line_length", base.max_line_length)),
+                  time_budget=_time_budget(policy))
+    fixed = frozenset(name for name, value in values.items() if value >= LIMIT_CEILINGS[name])
+    ylim = yamlload.Limits(**{name: value for name, value in values.items() if hasattr(base.yaml, name)},
+                           fixed=fixed)
+    return source_mod.ReadLimits(max_file_size=values["max_file_size"], max_line_length=values["max_line_length"],
+                                 yaml=ylim)
 
 
 DEFAULT_TIME_BUDGET = 120.0  # seconds per run (limits.time_budget); a safety net, not a target
@@ -121,8 +125,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _time_budget(policy: Policy) -> float:
-    value = policy.limits().get("time_budget", DEFAULT_TIME_BUDGET)
-    return float(value) if isinstance(value, (int, float)) and value > 0 else DEFAULT_TIME_BUDGET
+    value = policy.limit("time_budget", DEFAULT_TIME_BUDGET)
+    return float(value) if value > 0 else DEFAULT_TIME_BUDGET
 
 
 def _printable(finding: Finding) -> Finding:
@@ -136,11 +140,17 @@ def _printable(finding: Finding) -> Finding:
     return replace(finding, message=clean(finding.message), resource=clean(finding.resource), key=clean(finding.key))
 
 
-def _over_budget(ctx: Context, policy: Policy, budget: float, skipped: list[str]) -> None:
+def _over_budget(ctx: Context, policy: Policy, budget: float, skipped: list[str], cut: list[str]) -> None:
     path, pos, _note = policy.locate("limits", "time_budget")
+    parts = []
+    if cut:
+        parts.append(f"these checks stopped part way: {', '.join(cut)}")
+    if skipped:
+        parts.append(f"these checks did not run: {', '.join(skipped)}")
     ctx.report("parse-limit", path or ".", pos=pos, message=yamlload.limit_message(
-        f"the time_budget of {budget:g} s ran out; these checks did not run: {', '.join(skipped)}",
-        "time_budget", "every finding so far is kept"))
+        f"the time_budget of {budget:g} s ran out; {'; '.join(parts) or 'the run stopped'}",
+        "time_budget", "every finding so far is kept",
+        frozenset(("time_budget",)) if budget >= LIMIT_CEILINGS["time_budget"] else frozenset()))
 
 
 def _selected_paths(root: Path, paths: Iterable[str]) -> Optional[set[str]]:
@@ -203,8 +213,8 @@ def _run(options: Options) -> Result:
         if found is None:
             found = discover_mod.discover(root, [*policy.exclude, *options.extra_exclude])
     with timings.stage("read+parse"):
-        budget = _time_budget(policy)
-        files, problems = source_mod.read_all(root, found.files, _limits(policy), started + budget, budget)
+        budget = Budget(_time_budget(policy), time.monotonic, started)
+        files, problems = source_mod.read_all(root, found.files, _limits(policy), budget)
         read_cut = any(p.limit == "time_budget" for p in problems)
     with timings.stage("index"):
         index = build_index(files, policy.entrypoints)
@@ -215,41 +225,47 @@ def _run(options: Options) -> Result:
         notes.append(f"no .homeops-lint.yaml: inferred {pools} LoadBalancer pool(s) and "
                      f"{len(architecture.get('networks', {}))} network list(s) from the repo "
                      "(run 'homeops-lint init' to write them down)")
-    ctx = Context(root, index, policy, catalog, enabled)
+    ctx = Context(root, index, policy, catalog, enabled, budget=budget)
     for problem in problems:
         ctx.report(problem.rule, problem.path, message=problem.message,
                    pos=Pos(problem.line, problem.column))
     for rel, reason in found.skipped:
         ctx.report("parse-unreadable", rel, message=reason)
     families = {rule_id.split("-", 1)[0] for rule_id in enabled}
-    modules = check_modules()
-    if not read_cut and pool.usable(len(index.documents)):
+    modules = [] if read_cut else check_modules()  # a partial index would mislead every check
+    skipped: list[str] = []
+    cut: list[str] = []
+    if modules and pool.usable(len(index.documents)):
         # Large repo: the check modules run in two processes (same findings, same order).
         runnable = [(name, module) for name, module in ((n, importlib.import_module(f"homeops_lint.checks.{n}"))
                                                         for n in modules)
                     if _serves(module, name, families, enabled, catalog)]
-        skipped = pool.run_checks(ctx, runnable, _check_one, started + budget, timings)
-        if skipped:
-            _over_budget(ctx, policy, budget, skipped)
+        skipped, cut = pool.run_checks(ctx, runnable, _check_one, budget, timings)
         modules = []
     for position, module_name in enumerate(modules):
-        if read_cut:
-            break  # read_all reported the budget: a partial index would mislead every check
-        if time.monotonic() > started + budget:
-            _over_budget(ctx, policy, budget, modules[position:])
-            break
         module = importlib.import_module(f"homeops_lint.checks.{module_name}")
         if not _serves(module, module_name, families, enabled, catalog):
             continue
+        if budget.expired():
+            skipped = [module_name, *_served(modules[position + 1:], families, enabled, catalog)]
+            break
         with timings.stage(f"check:{module_name}"):
-            _check_one(ctx, module_name, module)
+            try:
+                _check_one(ctx, module_name, module)
+            except OutOfTime:  # the module checks the budget inside its loop: keep what it found
+                cut = [module_name]
+                skipped = _served(modules[position + 1:], families, enabled, catalog)
+                break
+    if skipped or cut:
+        _over_budget(ctx, policy, budget.seconds, skipped, cut)
     with timings.stage("suppress"):
         findings = [_printable(f) for f in _prefer_specific(_dedupe(ctx.findings))]
         kept, suppressed = suppress.apply(findings, files, policy, catalog, enabled, ctx.severity)
         kept = sorted(_dedupe(kept), key=Finding.sort_key)
     selected = options.show_only if options.show_only is not None else _selected_paths(root, options.paths)
     shown = [f for f in kept if _shown(f, selected)]
-    return Result(root, policy, catalog, index, shown, sorted(suppressed, key=Finding.sort_key), kept, notes)
+    return Result(root, policy, catalog, index, shown, sorted(suppressed, key=Finding.sort_key), kept, notes,
+                  complete=not (read_cut or skipped or cut))
 
 
 def _serves(module, module_name: str, families: set[str], enabled: frozenset[str],  # type: ignore[no-untyped-def]
@@ -258,6 +274,11 @@ def _serves(module, module_name: str, families: set[str], enabled: frozenset[str
     # A module may serve rules of any family (declarative rules): it says which ones.
     served = getattr(module, "rules_served", None)
     return bool(families.intersection(module_families)) or bool(served and enabled & served(catalog))
+
+
+def _served(names: list[str], families: set[str], enabled: frozenset[str], catalog: Catalog) -> list[str]:
+    return [name for name in names
+            if _serves(importlib.import_module(f"homeops_lint.checks.{name}"), name, families, enabled, catalog)]
 
 
 def _check_one(ctx: Context, module_name: str, module) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,23 @@ from .model import to_plain as _plain
 from .resources import data_dir
 
 
+# The most each ``limits.*`` value may be, whatever the policy says: a repository's own policy must
+# not be able to switch the safety limits off (a raised alias limit plus an alias bomb once took
+# 24 GB). A higher value is clamped, and ``policy-invalid`` warns naming the ceiling. Each ceiling
+# keeps one run of the linter under 1 GB and within minutes (tests/test_trust_limits.py).
+LIMIT_CEILINGS: dict[str, float] = {
+    "max_file_size": 32 * 1024 * 1024,  # bytes (default 10 MiB)
+    "max_line_length": 4 * 1024 * 1024,  # characters (default 512 KiB)
+    "max_alias_nodes": 1_000_000,  # per document (default 100,000)
+    "max_alias_nodes_per_file": 2_000_000,  # default 1,000,000
+    "max_alias_nodes_per_run": 5_000_000,  # default 2,000,000
+    "max_alias_bytes": 64 * 1024 * 1024,  # characters per run (default 16 MiB)
+    "max_documents": 50_000,  # per file (default 10,000)
+    "max_depth": 400,  # the builder's two stack frames per level stay under Python's 1,000
+    "time_budget": 600.0,  # seconds (default 120)
+}
+
+
 class PolicyError(Exception):
     """The policy cannot be used: the CLI prints this one line and exits 2."""
 
@@ -56,8 +73,22 @@ class Policy:
         return [str(v) for v in value] if isinstance(value, list) else []
 
     def limits(self) -> dict[str, Any]:
+        """The ``limits:`` block as written (``limit()`` gives the value to use)."""
         value = self.data.get("limits")
         return dict(value) if isinstance(value, dict) else {}
+
+    def limit(self, name: str, default: float) -> float:
+        """``limits.<name>``, or ``default`` when unset or unusable, never above its ceiling."""
+        value = self.limits().get(name, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
+            value = default
+        return min(value, LIMIT_CEILINGS.get(name, value))
+
+    def raised_limits(self) -> list[tuple[str, Any, float]]:
+        """(name, value, ceiling) of every limit the policy sets above its ceiling."""
+        return [(name, value, LIMIT_CEILINGS[name]) for name, value in self.limits().items()
+                if name in LIMIT_CEILINGS and isinstance(value, (int, float)) and not isinstance(value, bool)
+                and value > LIMIT_CEILINGS[name]]
 
     def rule_config(self, rule_id: str) -> dict[str, Any]:
         """{"severity": ..., "options": {...}} for a rule; family prefixes (``lb-``) apply too."""

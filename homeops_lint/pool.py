@@ -16,8 +16,9 @@ from __future__ import annotations
 import os
 import pickle
 import threading
-import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable
+
+from .budget import Budget, OutOfTime
 
 # Below this many documents a fork (plus copy-on-write faults) costs more than half the checks.
 MIN_DOCUMENTS = 2500
@@ -56,17 +57,23 @@ Runner = Callable[[Any, str, Any], None]  # (ctx, module name, module) -> None; 
 
 
 def _run_side(ctx: Any, runnable: list[tuple[str, Any]], mine: set[str], run_one: Runner,
-              deadline: Optional[float], out: dict[str, Any], catch: bool) -> None:
+              budget: Budget, out: dict[str, Any], catch: bool) -> None:
+    import time
+
     for name, module in runnable:
         if name not in mine:
             continue
-        if deadline is not None and time.monotonic() > deadline:
+        if budget.expired():
             out[name] = ("skipped",)
             continue
         start = len(ctx.findings)
         wall, cpu = time.perf_counter(), time.process_time()
         try:
             run_one(ctx, name, module)
+        except OutOfTime:  # the module ran out of time part way: keep what it found
+            out[name] = ("cut", ctx.findings[start:], time.perf_counter() - wall, time.process_time() - cpu)
+            del ctx.findings[start:]
+            continue
         except BaseException:
             if not catch:
                 raise
@@ -77,9 +84,10 @@ def _run_side(ctx: Any, runnable: list[tuple[str, Any]], mine: set[str], run_one
         del ctx.findings[start:]
 
 
-def run_checks(ctx: Any, runnable: list[tuple[str, Any]], run_one: Runner, deadline: Optional[float],
-               timings: Any) -> list[str]:
-    """Run ``runnable`` (in order) across two processes; returns the modules skipped for the deadline."""
+def run_checks(ctx: Any, runnable: list[tuple[str, Any]], run_one: Runner, budget: Budget,
+               timings: Any) -> tuple[list[str], list[str]]:
+    """Run ``runnable`` (in order) across two processes; returns the modules the time budget
+    skipped, and those it stopped part way."""
     parent_side, child_side = split([name for name, _ in runnable])
     read_fd, write_fd = os.pipe()
     pid = os.fork()
@@ -88,7 +96,7 @@ def run_checks(ctx: Any, runnable: list[tuple[str, Any]], run_one: Runner, deadl
         try:
             os.close(read_fd)
             results: dict[str, Any] = {}
-            _run_side(ctx, runnable, child_side, run_one, deadline, results, catch=True)
+            _run_side(ctx, runnable, child_side, run_one, budget, results, catch=True)
             data = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_fd, "wb") as pipe:
                 pipe.write(data)
@@ -99,7 +107,7 @@ def run_checks(ctx: Any, runnable: list[tuple[str, Any]], run_one: Runner, deadl
     os.close(write_fd)
     results = {}
     try:
-        _run_side(ctx, runnable, parent_side, run_one, deadline, results, catch=False)
+        _run_side(ctx, runnable, parent_side, run_one, budget, results, catch=False)
         with os.fdopen(read_fd, "rb") as pipe:
             data = pipe.read()
     except BaseException:
@@ -111,22 +119,31 @@ def run_checks(ctx: Any, runnable: list[tuple[str, Any]], run_one: Runner, deadl
     except Exception:  # noqa: BLE001 - a truncated message: redo the child's share here
         child = {}
     for name in child_side:
-        if isinstance(child.get(name), tuple) and child[name][0] in ("ok", "skipped"):
+        if isinstance(child.get(name), tuple) and child[name][0] in ("ok", "skipped", "cut"):
             results[name] = child[name]
-    skipped = []
+    skipped: list[str] = []
+    cut: list[str] = []
     for name, module in runnable:  # module order, as a serial run would report them
         entry = results.get(name)
         if entry is None or entry[0] == "error":  # the child failed here: run it in this process
+            if budget.expired():
+                skipped.append(name)
+                continue
             with timings.stage(f"check:{name}"):
-                run_one(ctx, name, module)
+                try:
+                    run_one(ctx, name, module)
+                except OutOfTime:
+                    cut.append(name)
             continue
         if entry[0] == "skipped":
             skipped.append(name)
             continue
+        if entry[0] == "cut":
+            cut.append(name)
         ctx.findings.extend(entry[1])
         timings.add(f"check:{name}", entry[2], entry[3])
     timings.note("checks ran in 2 processes (stage times overlap)")
-    return skipped
+    return skipped, cut
 
 
 def _reap(pid: int, kill: bool) -> None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import codecs
 import os
 import stat
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
 from . import classify, yamlload
+from .budget import Budget, OutOfTime
 from .model import Document, FileKind, SourceFile
 
 _O_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -136,7 +136,8 @@ def _open_regular(full: Path, real_root: str,
 
 def read_file(root: Path, rel: str, limits: ReadLimits,
               real_root: Optional[str] = None, chart_dirs: Iterable[str] = (),
-              dir_cache: Optional[dict[str, str]] = None) -> tuple[SourceFile, list[FileProblem]]:
+              dir_cache: Optional[dict[str, str]] = None,
+              allowance: Optional[yamlload.Allowance] = None) -> tuple[SourceFile, list[FileProblem]]:
     full = root / rel
     real_root = real_root or os.path.realpath(root)
     source = SourceFile(rel, str(full), 0, FileKind.SKIPPED)
@@ -158,11 +159,12 @@ def read_file(root: Path, rel: str, limits: ReadLimits,
             return source, []
         return source, [FileProblem("parse-limit", rel, 1, 1, yamlload.limit_message(
             f"file is {size:,} bytes, over the max_file_size limit of {limits.max_file_size:,} bytes",
-            "max_file_size"), "max_file_size")]
-    return source, _read_text(source, raw, limits, chart_dirs)
+            "max_file_size", fixed=limits.yaml.fixed), "max_file_size")]
+    return source, _read_text(source, raw, limits, chart_dirs, allowance)
 
 
-def _read_text(source: SourceFile, raw: bytes, limits: ReadLimits, chart_dirs: Iterable[str]) -> list[FileProblem]:
+def _read_text(source: SourceFile, raw: bytes, limits: ReadLimits, chart_dirs: Iterable[str],
+               allowance: Optional[yamlload.Allowance] = None) -> list[FileProblem]:
     rel = source.path
     problems: list[FileProblem] = []
     yaml_file = classify.is_yaml_path(rel)
@@ -181,7 +183,7 @@ def _read_text(source: SourceFile, raw: bytes, limits: ReadLimits, chart_dirs: I
         number, length = long_line
         return problems + [FileProblem("parse-limit", rel, number, 1, yamlload.limit_message(
             f"line {number} is {length:,} characters, over the max_line_length limit of "
-            f"{limits.max_line_length:,}", "max_line_length"), "max_line_length")]
+            f"{limits.max_line_length:,}", "max_line_length", fixed=limits.yaml.fixed), "max_line_length")]
     source.text = text
     if classify.is_template_path(rel) or classify.in_chart_templates(rel, chart_dirs):
         source.kind = FileKind.TEMPLATE
@@ -189,7 +191,7 @@ def _read_text(source: SourceFile, raw: bytes, limits: ReadLimits, chart_dirs: I
     if not yaml_file:
         source.kind = FileKind.TEXT
         return problems
-    return problems + parse_yaml_source(source, limits)
+    return problems + parse_yaml_source(source, limits, allowance)
 
 
 def _encoding_problems(rel: str, raw: bytes, note: str) -> list[FileProblem]:
@@ -203,15 +205,17 @@ def _encoding_problems(rel: str, raw: bytes, note: str) -> list[FileProblem]:
     return []
 
 
-def parse_yaml_source(source: SourceFile, limits: ReadLimits) -> list[FileProblem]:
-    """Parse ``source.text`` into ``source.documents``; templates are recognised, not linted."""
+def parse_yaml_source(source: SourceFile, limits: ReadLimits,
+                      allowance: Optional[yamlload.Allowance] = None) -> list[FileProblem]:
+    """Parse ``source.text`` into ``source.documents``; templates are recognised, not linted.
+    ``allowance`` is the run's (alias expansion left, time budget); raises ``OutOfTime``."""
     text = source.text
     rel = source.path
     templated = classify.looks_templated(text)
     if templated and classify.has_makejinja_markers(text):
         source.kind = FileKind.TEMPLATE  # makejinja: valid YAML whose values are template comments
         return []
-    result = yamlload.load(text, limits.yaml, watch_templates=templated)
+    result = yamlload.load(text, limits.yaml, watch_templates=templated, allowance=allowance)
     if templated and (result.template_signs or (not result.documents and any(
             p.rule == "parse-error" for p in result.problems))):
         # Helm/Jinja text: either it does not parse, or it parses only as nonsense structures
@@ -223,34 +227,33 @@ def parse_yaml_source(source: SourceFile, limits: ReadLimits) -> list[FileProble
         doc_class = classify.classify_document(rel, data)
         docs.append(Document(rel, index, data, line, doc_class, classify.has_sops_block(data)))
     source.documents = docs
-    return [FileProblem(p.rule, rel, p.line, p.column, p.message, _named_limit(p.message) if p.rule == "parse-limit"
-                        else "") for p in result.problems]
+    return [FileProblem(p.rule, rel, p.line, p.column, p.message, p.limit) for p in result.problems]
 
 
-def _named_limit(message: str) -> str:
-    start = message.rfind("raise limits.")
-    return message[start + len("raise limits."):].split(" ", 1)[0] if start >= 0 else ""
-
-
-def read_all(root: Path, paths: list[str], limits: ReadLimits, deadline: Optional[float] = None,
-             budget: float = 0.0) -> tuple[list[SourceFile], list[FileProblem]]:
-    """Read every file. Past ``deadline`` (``time.monotonic()``) the rest are listed, not read,
-    and one ``parse-limit`` problem on the first unread file names the ``time_budget`` limit."""
+def read_all(root: Path, paths: list[str], limits: ReadLimits,
+             budget: Optional[Budget] = None) -> tuple[list[SourceFile], list[FileProblem]]:
+    """Read every file. Once ``budget`` runs out (checked per file and per YAML document) the rest
+    are listed, not read, and one ``parse-limit`` problem on the first file not (fully) read names
+    the ``time_budget`` limit. Alias expansion is bounded across the files (``Allowance``)."""
     files: list[SourceFile] = []
     problems: list[FileProblem] = []
     real_root = os.path.realpath(root)
     chart_dirs = classify.chart_dirs(paths)
     dir_cache: dict[str, str] = {}  # folder -> its real path, resolved once for all its files
+    allowance = yamlload.Allowance(limits.yaml, budget)
     for position, rel in enumerate(paths):
-        if deadline is not None and time.monotonic() > deadline:
-            files.extend(SourceFile(p, os.fspath(root / p), 0, FileKind.SKIPPED) for p in paths[position:])
-            problems.append(FileProblem("parse-limit", rel, 1, 1, yamlload.limit_message(
-                f"the time_budget of {budget:g} s ran out while reading; this file and "
-                f"{len(paths) - position - 1} more were not read, and no checks ran", "time_budget",
-                "findings so far are kept"), "time_budget"))
-            break
         try:
-            source, file_problems = read_file(root, rel, limits, real_root, chart_dirs, dir_cache)
+            if budget is not None:
+                budget.check()
+            source, file_problems = read_file(root, rel, limits, real_root, chart_dirs, dir_cache, allowance)
+        except OutOfTime as exc:
+            assert budget is not None
+            files.extend(SourceFile(p, os.fspath(root / p), 0, FileKind.SKIPPED) for p in paths[position:])
+            problems.append(FileProblem("parse-limit", rel, exc.line, 1, yamlload.limit_message(
+                f"the time_budget of {budget.seconds:g} s ran out while reading; this file and "
+                f"{len(paths) - position - 1} more were not read, and no checks ran", "time_budget",
+                "findings so far are kept", limits.yaml.fixed), "time_budget"))
+            break
         except (RecursionError, MemoryError) as exc:  # last line of defence: never lose the run
             source = SourceFile(rel, os.fspath(root / rel), 0, FileKind.SKIPPED)
             file_problems = [FileProblem("parse-limit", rel, 1, 1,

@@ -114,21 +114,60 @@ class Problem:
     line: int
     column: int
     message: str
+    limit: str = ""  # the limit a parse-limit problem names
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Safety limits, each settable under ``limits:`` in the policy (same names)."""
+    """Safety limits, each settable under ``limits:`` in the policy (same names), up to the
+    ceilings in ``policy.LIMIT_CEILINGS`` that no policy can raise."""
 
     max_alias_nodes: int = 100_000  # nodes that aliases may add by expansion, per document
+    max_alias_nodes_per_file: int = 1_000_000  # the same, summed over the documents of a file
+    max_alias_nodes_per_run: int = 2_000_000  # the same, summed over every file of a run
+    # Characters of scalar text that aliases may add by expansion, summed over a run: a long
+    # string aliased many times costs no memory in the tree (one shared object), but every rule
+    # that reads text (secret scanning) pays for each copy.
+    max_alias_bytes: int = 16 * 1024 * 1024
     max_documents: int = 10_000  # documents per file
     # Nesting depth. Real manifests, CRD schemas included, stay far below; the builder recurses
     # two Python frames per level, so this also keeps clear of Python's recursion limit.
     max_depth: int = 200
+    # Limits already at their ceiling (policy.LIMIT_CEILINGS): their findings do not suggest
+    # raising them.
+    fixed: frozenset[str] = frozenset()
 
 
-def limit_message(what: str, limit: str, tail: str = "the file was not linted") -> str:
-    """Every limit finding says which limit was hit and how to raise it."""
+class Allowance:
+    """What alias expansion may still add in this run, shared by every file a run loads, and the
+    run's time budget (checked once per document)."""
+
+    def __init__(self, limits: Limits, budget: Any = None) -> None:
+        self.nodes = limits.max_alias_nodes_per_run
+        self.chars = limits.max_alias_bytes
+        self.budget = budget
+
+
+# What each alias limit says when it is hit ({} is the limit's value).
+ALIAS_LIMITS = {
+    "max_alias_nodes": "aliases expand this document beyond {:,} nodes (max_alias_nodes; an alias bomb?)",
+    "max_alias_nodes_per_file": "aliases expand the documents of this file beyond {:,} nodes in all "
+                                "(max_alias_nodes_per_file; an alias bomb?)",
+    "max_alias_nodes_per_run": "aliases expand the files of this run beyond {:,} nodes in all "
+                               "(max_alias_nodes_per_run; an alias bomb?)",
+    "max_alias_bytes": "aliases add more than {:,} characters of text in this run (max_alias_bytes; "
+                       "long text aliased many times?)",
+}
+# Limits that stop the rest of the file, not just one document.
+_FILE_WIDE = frozenset(("max_alias_nodes_per_file", "max_alias_nodes_per_run", "max_alias_bytes"))
+
+
+def limit_message(what: str, limit: str, tail: str = "the file was not linted",
+                  fixed: frozenset[str] = frozenset()) -> str:
+    """Every limit finding says which limit was hit and how to raise it, or that it is at its
+    ceiling (``fixed``) and cannot be raised."""
+    if limit in fixed:
+        return f"{what}; {tail} (limits.{limit} is at its ceiling, which no policy can raise)"
     return f"{what}; {tail} (raise limits.{limit} in .homeops-lint.yaml)"
 
 
@@ -196,9 +235,16 @@ class _Builder:
     calls: scalars are resolved inline and positions are built as raw tuples.
     """
 
-    def __init__(self, limits: Limits, watch_templates: bool = False) -> None:
+    def __init__(self, limits: Limits, watch_templates: bool = False,
+                 node_cap: tuple[int, str] = (0, ""), char_cap: int = -1) -> None:
         self.limits = limits
         self.max_depth = limits.max_depth
+        # Alias expansion may add ``node_cap[0]`` nodes (the tightest of the document's, the
+        # file's and the run's allowance, named by ``node_cap[1]``) and ``char_cap`` characters.
+        self.node_cap, self.node_limit = node_cap if node_cap[1] else (limits.max_alias_nodes, "max_alias_nodes")
+        self.char_cap = limits.max_alias_bytes if char_cap < 0 else char_cap
+        self.alias_chars = 0
+        self.sizes: dict[int, int] = {}  # id(Map/Seq) -> characters of text it holds
         # Signs that a text which looks templated is a template that happened to parse: a
         # collection used as a key (``name: {{ .Release.Name }}`` is a flow mapping in a flow
         # mapping) or a plain, unquoted scalar holding ``{{``/``{%``. Counted only when asked.
@@ -223,15 +269,11 @@ class _Builder:
         hit = self.memo.get(key)
         if hit is not None:
             self.expanded += hit[1]
-            if self.expanded - self.unique > self.limits.max_alias_nodes:
-                mark = node.start_mark
-                raise LimitExceeded(
-                    "max_alias_nodes",
-                    f"aliases expand this document beyond {self.limits.max_alias_nodes:,} nodes "
-                    "(max_alias_nodes; an alias bomb?)",
-                    mark.line + 1,
-                    mark.column + 1,
-                )
+            if self.expanded - self.unique > self.node_cap:
+                self._alias_limit(node, self.node_limit)
+            self.alias_chars += self._chars(hit[0])
+            if self.alias_chars > self.char_cap:
+                self._alias_limit(node, "max_alias_bytes")
             return hit
         value = node.value
         if value.__class__ is str:  # a scalar: never recursive, built without the bookkeeping below
@@ -268,6 +310,30 @@ class _Builder:
             self.active.discard(key)
         self.memo[key] = result
         return result
+
+    def _alias_limit(self, node: Any, limit: str) -> None:
+        mark = node.start_mark
+        raise LimitExceeded(limit, ALIAS_LIMITS[limit].format(getattr(self.limits, limit)),
+                            mark.line + 1, mark.column + 1)
+
+    def _chars(self, value: Any) -> int:
+        """Characters of text in ``value`` (keys included), each Map/Seq measured once."""
+        if value.__class__ is str:
+            return len(value)
+        if not isinstance(value, (Map, Seq)):
+            return 0
+        size = self.sizes.get(id(value))
+        if size is None:
+            size = 0
+            measure = self._chars
+            if isinstance(value, Map):
+                for key, item in value.items():  # a loop, not sum(): one stack frame per level
+                    size += measure(key) + measure(item)
+            else:
+                for item in value:
+                    size += measure(item)
+            self.sizes[id(value)] = size
+        return size
 
     def _too_deep(self, node: Any) -> None:
         mark = node.start_mark
@@ -407,16 +473,20 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-def load(text: str, limits: Limits = Limits(), watch_templates: bool = False) -> LoadResult:
+def load(text: str, limits: Limits = Limits(), watch_templates: bool = False,
+         allowance: Optional[Allowance] = None) -> LoadResult:
     """Parse every document of ``text``. Never raises for bad input: problems come back as data.
 
     ``watch_templates``: count the structures only a template explains (``LoadResult.template_signs``).
+    ``allowance``: the run's remaining alias expansion and its time budget, shared by the files of
+    a run (a fresh one per call without it). Raises ``budget.OutOfTime`` when that budget runs out.
     """
     try:
         nodes = _compose_fast(text, limits)
         exact = True
     except LimitExceeded as exc:
-        return LoadResult([], [Problem("parse-limit", exc.line, exc.column, limit_message(str(exc), exc.limit))])
+        return LoadResult([], [Problem("parse-limit", exc.line, exc.column,
+                                       limit_message(str(exc), exc.limit, fixed=limits.fixed), exc.limit)])
     except (yaml.MarkedYAMLError, yaml.reader.ReaderError) as fast_error:
         if _DEPTH_MSG in str(fast_error):
             mark = getattr(fast_error, "problem_mark", None)
@@ -434,7 +504,7 @@ def load(text: str, limits: Limits = Limits(), watch_templates: bool = False) ->
         nodes, exact = fallback, False
     except (yaml.YAMLError, ValueError, RecursionError, MemoryError) as exc:
         return LoadResult([], [Problem("parse-error", 1, 1, f"unreadable YAML: {type(exc).__name__}")])
-    return _construct(nodes, limits, exact, watch_templates)
+    return _construct(nodes, limits, exact, watch_templates, allowance or Allowance(limits))
 
 
 def _control_char_message(character: Any) -> str:
@@ -486,7 +556,8 @@ def _compose_ruamel(text: str, limits: Limits) -> "list[Any] | Problem | None":
             nodes.append(node)
             if len(nodes) > limits.max_documents:
                 return Problem("parse-limit", node.start_mark.line + 1, 1, limit_message(
-                    f"more than {limits.max_documents:,} documents in one file (max_documents)", "max_documents"))
+                    f"more than {limits.max_documents:,} documents in one file (max_documents)", "max_documents",
+                    fixed=limits.fixed), "max_documents")
         return nodes
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -515,17 +586,32 @@ def _bounded(items: Any, limit: int) -> Any:
             return
 
 
-def _construct(nodes: list[Any], limits: Limits, exact: bool, watch_templates: bool = False) -> LoadResult:
+def _construct(nodes: list[Any], limits: Limits, exact: bool, watch_templates: bool,
+               allowance: Allowance) -> LoadResult:
     documents: list[tuple[Any, int]] = []
     problems: list[Problem] = []
     signs = 0
-    for node in nodes:
-        builder = _Builder(limits, watch_templates)
+    file_nodes = limits.max_alias_nodes_per_file
+    for number, node in enumerate(nodes):
+        if allowance.budget is not None:
+            allowance.budget.check(node.start_mark.line + 1)
+        # The tightest alias allowance names the limit (the document's own first on a tie).
+        node_cap = min((limits.max_alias_nodes, "max_alias_nodes"), (file_nodes, "max_alias_nodes_per_file"),
+                       (allowance.nodes, "max_alias_nodes_per_run"), key=lambda cap: cap[0])
+        builder = _Builder(limits, watch_templates, node_cap, allowance.chars)
         try:
             data, _ = builder.build(node)
         except LimitExceeded as exc:
-            problems.append(Problem("parse-limit", exc.line, exc.column,
-                                    limit_message(str(exc), exc.limit, "the document was not linted")))
+            rest = len(nodes) - number - 1
+            if exc.limit in _FILE_WIDE and rest:
+                # The file's or the run's allowance is spent: the rest of the file would only
+                # hit it again, one finding per document.
+                problems.append(Problem("parse-limit", exc.line, exc.column, limit_message(
+                    str(exc), exc.limit, f"this document and the {rest:,} after it were not linted", limits.fixed),
+                    exc.limit))
+                break
+            problems.append(Problem("parse-limit", exc.line, exc.column, limit_message(
+                str(exc), exc.limit, "the document was not linted", limits.fixed), exc.limit))
             continue
         except _Recursive as exc:
             problems.append(Problem("parse-error", exc.line, exc.column,
@@ -534,8 +620,12 @@ def _construct(nodes: list[Any], limits: Limits, exact: bool, watch_templates: b
         except RecursionError:  # max_depth was raised beyond what Python's stack allows
             problems.append(Problem("parse-limit", node.start_mark.line + 1, 1, limit_message(
                 "nesting too deep for the loader's stack (max_depth)", "max_depth",
-                "the document was not linted; lower limits.max_depth or flatten the file")))
+                "the document was not linted; lower limits.max_depth or flatten the file"), "max_depth"))
             continue
+        added = builder.expanded - builder.unique
+        file_nodes -= added
+        allowance.nodes -= added
+        allowance.chars -= builder.alias_chars
         problems.extend(builder.duplicates)
         signs += builder.template_signs
         if data is None:

@@ -1,17 +1,19 @@
 """policy-: the declared architecture must itself be valid (see rules/catalog/policy.yaml)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from ..context import Context
 from ..ipmath import IPRange, RangeError, parse_cidr, parse_range
+from ..model import Severity
 
 
-def _report(ctx: Context, rule: str, path: tuple[Any, ...], message: str) -> None:
+def _report(ctx: Context, rule: str, path: tuple[Any, ...], message: str,
+            severity: Optional[Severity] = None) -> None:
     where, pos, note = ctx.policy.locate(*path)
     if where is None:
         return  # an inferred policy, or a --config file outside the root: nothing to point at
-    ctx.report(rule, where, message=message + note, pos=pos)
+    ctx.report(rule, where, message=message + note, pos=pos, severity=severity)
 
 
 def check(ctx: Context) -> None:
@@ -55,6 +57,19 @@ def check(ctx: Context) -> None:
                     _report(ctx, "policy-invalid", path,
                             f"networks.{key}: {text} has host bits set; it means {cidr.network}")
     _check_rule_ids(ctx)
+    _check_limits(ctx)
+
+
+def _check_limits(ctx: Context) -> None:
+    """A limit above its ceiling was clamped: the run used the ceiling, not the value written."""
+    for name, value, ceiling in ctx.policy.raised_limits():
+        _report(ctx, "policy-invalid", ("limits", name),
+                f"limits.{name} is {_number(value)}, above its ceiling of {_number(ceiling)}, which no policy can "
+                f"raise; the ceiling was used", severity=Severity.WARNING)
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,g}"
 
 
 def _check_rule_ids(ctx: Context) -> None:

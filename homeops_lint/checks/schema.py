@@ -40,6 +40,7 @@ def check(ctx: Context) -> None:
     for applied in ctx.index.applied:
         namespaces.setdefault(id(applied.doc), applied.namespace)
     for doc in documents(ctx):
+        ctx.budget.check()
         resolved = store.resolve(doc, _text(ctx, doc.path))
         namespace = namespaces.get(id(doc), doc.namespace)
         if not isinstance(resolved, Resolved):

@@ -17,7 +17,7 @@ def check(ctx: Context) -> None:
     def enabled(rule_id: str) -> bool:
         return ctx.enabled(rule_id)
 
-    candidates, _stats = scan(ctx.index.files, enabled)
+    candidates, _stats = scan(ctx.index.files, enabled, ctx.budget.check)
     for found in candidates:
         if is_doc_path(found.path) and found.rule not in ("secret-private-key", "secret-known-token",
                                                           "secret-sops-unencrypted"):

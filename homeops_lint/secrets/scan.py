@@ -81,9 +81,11 @@ def _fp(value: str) -> str:
 class Scanner:
     """Scans files with the rules ``enabled`` says are on; ``run()`` returns candidates."""
 
-    def __init__(self, files: list[SourceFile], enabled: Callable[[str], bool]) -> None:
+    def __init__(self, files: list[SourceFile], enabled: Callable[[str], bool],
+                 checkpoint: Callable[[], None] = lambda: None) -> None:
         self.files = files
         self.enabled = enabled
+        self.checkpoint = checkpoint  # the run's time budget: raises when it has run out
         self.candidates: list[Candidate] = []
         self.claimed: dict[str, set[int]] = {}
         self.sops_files: set[str] = set()
@@ -108,7 +110,8 @@ class Scanner:
 
     # --- the pass -------------------------------------------------------------------------
     def run(self) -> list[Candidate]:
-        texts = [f for f in self.files if f.kind in (FileKind.YAML, FileKind.TEXT, FileKind.TEMPLATE) and f.text]
+        texts = _Checked([f for f in self.files if f.kind in (FileKind.YAML, FileKind.TEXT, FileKind.TEMPLATE)
+                          and f.text], self.checkpoint)
         self.stats.files = len(texts)
         self.stats.bytes = sum(len(f.text) for f in texts)
         try:
@@ -513,8 +516,22 @@ def _is_certificate(key: Any, text: str) -> bool:
             and "PRIVATE KEY" not in text)
 
 
-def scan(files: list[SourceFile], enabled: Callable[[str], bool]) -> tuple[list[Candidate], ScanStats]:
-    scanner = Scanner(files, enabled)
+class _Checked(list):  # type: ignore[type-arg]
+    """The files a phase scans: each phase's loop over them checks the time budget once per file."""
+
+    def __init__(self, files: list[SourceFile], checkpoint: Callable[[], None]) -> None:
+        super().__init__(files)
+        self.checkpoint = checkpoint
+
+    def __iter__(self) -> Iterator[SourceFile]:
+        for source in super().__iter__():
+            self.checkpoint()
+            yield source
+
+
+def scan(files: list[SourceFile], enabled: Callable[[str], bool],
+         checkpoint: Callable[[], None] = lambda: None) -> tuple[list[Candidate], ScanStats]:
+    scanner = Scanner(files, enabled, checkpoint)
     candidates = scanner.run()
     return candidates, scanner.stats
 
