@@ -7,6 +7,12 @@ the author is still looking at it. It is also cheap: with jsonschema-rs a docume
 microseconds once its schema is compiled, and schemas are compiled once per kind. Set the option
 ``applied_only: true`` on ``schema-invalid`` to judge only what Flux applies.
 
+What is validated is what the API server receives (rules/catalog/schema.yaml): explicit nulls
+count as absent, a file a kustomization uses as a patch is validated as a patch (no required
+fields), a kind whose schema declares a ``sops`` block keeps it, and a Flux Kustomization is
+validated with the spec its parent's ``spec.patches`` give it (``KsNode.spec`` of the Flux graph).
+A file in an example, docs, test or archive folder that nothing applies only warns.
+
 Where schemas come from is described in ``homeops_lint/schemas.py``.
 """
 from __future__ import annotations
