@@ -248,7 +248,7 @@ def effective_spec(ctx: Context, view: "View") -> Any:
     that adds ``spec.backup`` to every Cluster, for one)."""
     patches: list[Patch] = []
     seen: set[str] = set()
-    for step in view.app.chain:
+    for step in view.app.local_chain:  # from the Flux Kustomization that builds it
         if " " in step or ctx.index.file(step.rstrip("/")) is not None:
             continue  # a Kustomization label or a file
         folder = posixpath.normpath(step.rstrip("/")) if step not in ("", ".", "./") else ""
