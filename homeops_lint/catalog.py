@@ -28,6 +28,7 @@ class Rule:
     summary: str
     what: str = ""
     why: str = ""
+    severity_why: str = ""  # why the default severity is what it is (docs/severity.md)
     fail: str = ""  # an example that must produce this rule's finding (executed by the tests)
     passing: str = ""  # the same example fixed: must produce none
     enabled: bool = True  # off by default when False (e.g. schema-missing)
@@ -43,6 +44,8 @@ class Rule:
             out += ["## What it does", "", self.what.strip(), ""]
         if self.why:
             out += ["## Why is this bad?", "", self.why.strip(), ""]
+        if self.severity_why:
+            out += [f"## Why {self.severity.value}?", "", self.severity_why.strip(), ""]
         if self.fail:
             out += ["## Example", "", "```yaml", self.fail.rstrip(), "```", ""]
         if self.passing:
@@ -79,6 +82,7 @@ def _rule_from(entry: Any, family: str, source: str) -> Rule:
         summary=str(entry.get("summary", "")),
         what=str(entry.get("what", "")),
         why=str(entry.get("why", "")),
+        severity_why=str(entry.get("severity_why", "")),
         fail=str(entry.get("fail", "")),
         passing=str(entry.get("pass", "")),
         enabled=enabled and bool(entry.get("enabled", True)),

@@ -6,8 +6,9 @@ config, a talhelper config, SOPS-encrypted data, or other YAML.
 """
 from __future__ import annotations
 
+import posixpath
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
 from .model import DocClass
 
@@ -119,3 +120,59 @@ def classify_document(path: str, data: Any) -> DocClass:
     if has_sops_block(data):
         return DocClass.SOPS_OTHER
     return DocClass.OTHER
+
+
+# --- files that are not the cluster ----------------------------------------------------------
+# Folders that hold examples, test data, golden files, archives and tool sandboxes: what they say
+# is not what the cluster runs, so a rule that compares sources of truth never takes them as one.
+NON_CLUSTER_DIRS = frozenset({
+    "test", "tests", "testdata", "__tests__", "fixtures", "example", "examples", "sample", "samples",
+    "golden", "goldens", "archive", "archives", "archived", ".archive", "attic", "devenv", "doc", "docs",
+})
+_NON_CLUSTER_SUFFIXES = (".disabled", ".bak", ".old", ".orig", ".example", ".sample", ".golden")
+
+
+def is_non_cluster_path(path: str) -> bool:
+    """A path inside an example, test, archive or sandbox folder, or one disabled by its name
+    (``foo.disabled/``, ``talconfig.yaml.disabled``)."""
+    parts = path.split("/")
+    for part in parts:
+        lowered = part.lower()
+        if lowered in NON_CLUSTER_DIRS or lowered.endswith(_NON_CLUSTER_SUFFIXES) or ".golden." in lowered:
+            return True
+    return False
+
+
+def _join(folder: str, entry: str) -> Optional[str]:
+    if entry.startswith("/") or "://" in entry:
+        return None
+    joined = posixpath.normpath(posixpath.join(folder, entry)) if folder else posixpath.normpath(entry)
+    return None if joined == ".." or joined.startswith("../") else joined
+
+
+def kustomize_patch_files(documents: Iterable[Any]) -> frozenset[str]:
+    """Files some kustomization (or component) uses as a patch and none lists as a resource.
+
+    A strategic merge patch looks like an object but lacks required fields by design; it is only
+    ever applied merged into the object it targets."""
+    patches: set[str] = set()
+    resources: set[str] = set()
+    for doc in documents:
+        data = doc.data
+        if doc.doc_class != DocClass.KUSTOMIZE or not isinstance(data, dict):
+            continue
+        folder = doc.path.rsplit("/", 1)[0] if "/" in doc.path else ""
+        for section in ("patches", "patchesJson6902", "patchesStrategicMerge"):
+            items = data.get(section)
+            for item in items if isinstance(items, list) else []:
+                ref = item.get("path") if isinstance(item, dict) else item
+                if isinstance(ref, str) and "\n" not in ref and ":" not in ref.split("/", 1)[0]:
+                    target = _join(folder, ref.strip())
+                    if target is not None:
+                        patches.add(target)
+        items = data.get("resources")
+        for item in items if isinstance(items, list) else []:
+            target = _join(folder, item) if isinstance(item, str) else None
+            if target is not None:
+                resources.add(target)
+    return frozenset(patches - resources)

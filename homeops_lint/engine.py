@@ -228,7 +228,7 @@ def _run(options: Options) -> Result:
     ctx = Context(root, index, policy, catalog, enabled, budget=budget)
     for problem in problems:
         ctx.report(problem.rule, problem.path, message=problem.message,
-                   pos=Pos(problem.line, problem.column))
+                   pos=Pos(problem.line, problem.column), severity=_parse_severity(index, problem.rule, problem.path))
     for rel, reason in found.skipped:
         ctx.report("parse-unreadable", rel, message=reason)
     families = {rule_id.split("-", 1)[0] for rule_id in enabled}
@@ -266,6 +266,24 @@ def _run(options: Options) -> Result:
     shown = [f for f in kept if _shown(f, selected)]
     return Result(root, policy, catalog, index, shown, sorted(suppressed, key=Finding.sort_key), kept, notes,
                   complete=not (read_cut or skipped or cut))
+
+
+def _parse_severity(index: RepoIndex, rule: str, path: str) -> Optional[Severity]:
+    """A YAML file that does not parse breaks the build that reads it; when the repository has Flux
+    and no Flux Kustomization can read the file (not listed by a reached kustomization, not under
+    a reached spec.path), nothing in the cluster breaks: a warning (docs/severity.md)."""
+    graph = index.graph
+    if rule != "parse-error" or graph.mode == "no-flux":
+        return None
+    if path in graph.reached_files or path in graph.referenced_files:
+        return None
+    for node in graph.nodes:
+        if node.path is None or node.external:
+            continue
+        folder = node.path.strip("/")
+        if folder in ("", ".") or path.startswith(folder + "/"):
+            return None
+    return Severity.WARNING
 
 
 def _serves(module, module_name: str, families: set[str], enabled: frozenset[str],  # type: ignore[no-untyped-def]

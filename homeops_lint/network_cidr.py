@@ -10,6 +10,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from .classify import is_non_cluster_path
 from .ipmath import IPRange, ParsedCIDR, RangeError, parse_address, parse_cidr, split_addresses
 from .model import DocClass, Document, KeyPath
 from .network import chart_name, manifest_pools, resolve
@@ -51,6 +52,8 @@ class Group:
     node_masks: dict[int, int] = field(default_factory=dict)  # family -> per-node mask
     node_mask_keys: dict[int, KeyPath] = field(default_factory=dict)
     cilium_values: Any = None  # the values mapping for a Cilium group
+    cluster: Optional[str] = None  # the cluster it describes, when the repository says (see assign_clusters)
+    cluster_named: bool = False  # the document names its cluster itself (clusterName)
 
     def of(self, kind: str) -> list[NetValue]:
         return [v for v in self.values if v.kind == kind]
@@ -122,13 +125,49 @@ def _mask(value: Any) -> Optional[int]:
     return None
 
 
+def is_cluster_source(index: Any, doc: Document) -> bool:
+    """A document that may state the cluster's networks: not an example, test fixture, golden
+    file, archive or sandbox (unless Flux applies it, which makes it the cluster's)."""
+    if not is_non_cluster_path(doc.path):
+        return True
+    return index.graph.mode != "no-flux" and index.is_applied(doc)  # without Flux, "applied" means every file
+
+
+def _named(group: Group, name: Any) -> Group:
+    if isinstance(name, str) and name.strip() and "${" not in name and "{{" not in name:
+        group.cluster, group.cluster_named = name.strip(), True
+    return group
+
+
+def assign_clusters(groups: list[Group]) -> set[str]:
+    """Tell which cluster each group describes, in a repository with several: a talconfig or
+    Talos config names its cluster (clusterName); any other source belongs to the cluster whose
+    name is a folder of its path (``kubernetes/main/...`` is cluster ``main``). Returns the names."""
+    names = {g.cluster for g in groups if g.cluster_named and g.cluster}
+    for group in groups:
+        if group.cluster_named or group.doc is None:
+            continue
+        folders = set(group.doc.path.split("/")[:-1])
+        matching = names & folders
+        group.cluster = next(iter(matching)) if len(matching) == 1 else None
+    return names
+
+
+def same_cluster(a: Group, b: Group) -> bool:
+    """Whether two groups may describe the same cluster (unknown counts as maybe)."""
+    return a.cluster is None or b.cluster is None or a.cluster == b.cluster
+
+
 def talos_groups(index: Any) -> list[Group]:
     groups: list[Group] = []
     for doc in index.documents_of(DocClass.TALOS):
         data = doc.data
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or not is_cluster_source(index, doc):
             continue
         group = Group(f"{doc.path}#{doc.index}", f"Talos config {doc.path}", doc)
+        cluster_section = data.get("cluster")
+        if isinstance(cluster_section, dict):
+            _named(group, cluster_section.get("clusterName"))
         if doc.kind == "KubeNetworkConfig":
             group.label, group.strict = f"KubeNetworkConfig {doc.path}", True
             _list(group, "pods", data.get("podSubnets"), ("podSubnets",), "KubeNetworkConfig podSubnets")
@@ -198,9 +237,9 @@ def talhelper_groups(index: Any) -> tuple[list[Group], int]:
     nodes_count = 0
     for doc in index.documents_of(DocClass.TALHELPER):
         data = doc.data
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or not is_cluster_source(index, doc):
             continue
-        group = Group(f"{doc.path}#{doc.index}", f"talhelper {doc.path}", doc)
+        group = _named(Group(f"{doc.path}#{doc.index}", f"talhelper {doc.path}", doc), data.get("clusterName"))
         _list(group, "pods", data.get("clusterPodNets"), ("clusterPodNets",), "talhelper clusterPodNets")
         _list(group, "services", data.get("clusterSvcNets"), ("clusterSvcNets",), "talhelper clusterSvcNets")
         nodes = data.get("nodes")
@@ -218,8 +257,8 @@ def talhelper_groups(index: Any) -> tuple[list[Group], int]:
                         group.values.append(value)
             _interfaces(group, node.get("networkInterfaces"), ("nodes", i, "networkInterfaces"),
                         f"talhelper node {node.get('hostname', i)}")
-        if group.values:
-            groups.append(group)
+        if group.values or group.cluster_named:
+            groups.append(group)  # a talconfig without networks still names a cluster
     return groups, nodes_count
 
 
@@ -249,7 +288,8 @@ def cilium_groups(index: Any) -> list[Group]:
             groups.append(_cilium_group(doc, values, ("spec", "values"), applied, f"Cilium HelmRelease {doc.name}"))
     for doc in index.documents:
         data = doc.data
-        if not isinstance(data, dict) or "apiVersion" in data or not isinstance(data.get("releases"), list):
+        if not isinstance(data, dict) or "apiVersion" in data or not isinstance(data.get("releases"), list) \
+                or not is_cluster_source(index, doc):
             continue
         folder = posixpath.dirname(doc.path)
         for i, release in enumerate(data["releases"]):
@@ -268,7 +308,7 @@ def cilium_groups(index: Any) -> list[Group]:
                             groups.append(_cilium_group(values_doc, values_doc.data, (), None,
                                                         f"Cilium values {values_doc.path}"))
     for doc in index.documents_of(DocClass.OTHER):
-        if id(doc) not in seen and _looks_like_cilium_values(doc.data):
+        if id(doc) not in seen and _looks_like_cilium_values(doc.data) and is_cluster_source(index, doc):
             seen.add(id(doc))
             groups.append(_cilium_group(doc, doc.data, (), None, f"Cilium values {doc.path}"))
     return [g for g in groups if g.values or g.cilium_values is not None]

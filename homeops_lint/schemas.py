@@ -78,24 +78,32 @@ class Views:
         self._text = file_text
         self._yaml11: dict[str, bool] = {}
 
-    def __call__(self, doc: Document) -> Any:
+    def __call__(self, doc: Document, keep_sops: bool = False) -> Any:
         flag = self._yaml11.get(doc.path)
         if flag is None:
             flag = self._yaml11[doc.path] = needs_yaml11_view(self._text(doc.path))
-        return document_view(doc, flag)
+        return document_view(doc, flag, keep_sops)
 
 
-def document_view(doc: Document, yaml11: bool) -> Any:
-    """What to validate for ``doc``: without the SOPS metadata block, YAML 1.1 booleans resolved
-    when its file may contain one (``yaml11``), otherwise the document itself (no copy)."""
+def document_view(doc: Document, yaml11: bool, keep_sops: bool = False) -> Any:
+    """What to validate for ``doc``: without the SOPS metadata block (unless the kind itself
+    declares one, ``keep_sops``: an operator such as sops-operator decrypts in the cluster, so
+    the API server receives the block), YAML 1.1 booleans resolved when its file may contain one
+    (``yaml11``), otherwise the document itself (no copy)."""
     data = doc.data
     if not isinstance(data, dict):
         return data
     if yaml11:
         data = k8s_view(data)
-    if isinstance(data.get("sops"), dict):
+    if not keep_sops and isinstance(data.get("sops"), dict):
         data = {k: v for k, v in data.items() if k != "sops"}
     return data
+
+
+def declares_sops(resolved: "Resolved") -> bool:
+    """The kind's schema has a root ``sops`` field: the SOPS block is part of the object."""
+    props = resolved.schema.get("properties") if isinstance(resolved.schema, dict) else None
+    return isinstance(props, dict) and "sops" in props
 
 
 def is_deferred(value: Any) -> bool:
@@ -486,6 +494,7 @@ class Issue:
     message: str  # starts with the dotted key, e.g. "`spec.blocks[0].stop`: expected a string"
     unknown_field: bool = False
     value: Any = None  # the offending value (for message templates); never printed by us
+    missing: bool = False  # a required field (or one of a required set) is absent
 
 
 _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
@@ -572,7 +581,7 @@ def humanize(error: Any, schema: dict[str, Any], data: Any = None) -> list[Issue
     if is_deferred(value):
         return []  # Flux substitutes it (or SOPS decrypts it) before the API server sees it
     if kind == "Required":
-        return [Issue(path, f"{where}: missing required field `{error.kind.property}`", False, value)]
+        return [Issue(path, f"{where}: missing required field `{error.kind.property}`", False, value, True)]
     if kind == "Type":
         types = [t for t in error.kind.types if t != "null"] or ["null"]  # "or null" is noise
         expected = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
@@ -627,7 +636,7 @@ def _alternatives(error: Any, kind: str, path: KeyPath, value: Any, sub: dict[st
         keys = ", ".join(f"`{r[0]}`" for r in required)
         if kind == "OneOfMultipleValid" or (isinstance(value, dict) and sum(r[0] in value for r in required) > 1):
             return [Issue(path, f"{where}: set only one of {keys}", False, value)]
-        return [Issue(path, f"{where}: set one of {keys}", False, value)]
+        return [Issue(path, f"{where}: set one of {keys}", False, value, True)]
     if kind == "OneOfMultipleValid":
         return [Issue(path, f"{where}: matches more than one allowed form", False, value)]
     context = getattr(error.kind, "context", None) or []
@@ -652,26 +661,80 @@ def _alternatives(error: Any, kind: str, path: KeyPath, value: Any, sub: dict[st
     return [Issue(path, f"{where}: does not match any allowed form", False, value)]
 
 
-def validate(resolved: Resolved, data: Any, limit: int = 20) -> list[Issue]:
-    """Issues of ``data`` against a resolved schema (fast path: one is_valid call)."""
-    validator = resolved.validator
+def _errors(validator: Any, data: Any) -> tuple[Any, list[Any]]:
+    """The instance that was validated (a plain view when the original has non-string keys) and
+    its errors (fast path: one is_valid call)."""
     try:
         if validator.is_valid(data):
-            return []
-        errors = list(validator.iter_errors(data))
+            return data, []
+        return data, list(validator.iter_errors(data))
     except ValueError:
         # e.g. a non-string mapping key: validate the plain view instead
         data = k8s_view(data, yaml11=False)
         if validator.is_valid(data):
+            return data, []
+        return data, list(validator.iter_errors(data))
+
+
+def _without(data: Any, paths: list[KeyPath]) -> Any:
+    """A copy of ``data`` without the mapping keys at ``paths`` (the rest is shared, not copied)."""
+    if not paths:
+        return data
+    if isinstance(data, dict):
+        heads = {p[0] for p in paths}
+        out = {}
+        for key, value in data.items():
+            if (key,) in paths:
+                continue
+            out[key] = _without(value, [p[1:] for p in paths if p[0] == key and len(p) > 1]) if key in heads else value
+        return out
+    if isinstance(data, list):
+        return [_without(v, [p[1:] for p in paths if p[0] == i and len(p) > 1]) for i, v in enumerate(data)]
+    return data
+
+
+def _null_fields(errors: list[Any]) -> list[KeyPath]:
+    """Mapping fields set to an explicit null that the schema does not allow to be null."""
+    out = []
+    for error in errors:
+        path = tuple(error.instance_path)
+        if error.instance is None and path and isinstance(path[-1], str) and type(error.kind).__name__ in (
+                "Type", "Enum", "AnyOf", "OneOfNotValid"):
+            out.append(path)
+    return out
+
+
+# Strategic merge patch directives: keys kustomize and the API server read, never fields.
+_PATCH_DIRECTIVE = "$"
+
+
+def validate(resolved: Resolved, data: Any, limit: int = 20, patch: bool = False) -> list[Issue]:
+    """Issues of ``data`` against a resolved schema (fast path: one is_valid call).
+
+    Validation is of what the API server receives: an explicit ``null`` for a field that is not
+    nullable is pruned (custom resources with a structural schema) or decodes to the field's zero
+    value (built-in kinds) before the object is validated, so such a field counts as absent.
+    ``patch``: ``data`` is a patch (strategic merge or merge patch) that is merged into an object
+    before anything validates it, so absent required fields and patch directives are not issues.
+    """
+    validator = resolved.validator
+    data, errors = _errors(validator, data)
+    if not errors:
+        return []
+    nulls = _null_fields(errors)
+    if nulls:
+        data, errors = _errors(validator, _without(data, nulls))
+        if not errors:
             return []
-        errors = list(validator.iter_errors(data))
     issues: list[Issue] = []
     seen: set[tuple[KeyPath, str]] = set()
     valued: set[KeyPath] = set()  # one message about a value is enough (type + enum say the same)
     for error in errors:
         for issue in humanize(error, resolved.schema, data):
+            if patch and (issue.missing or (issue.unknown_field and str(issue.value).startswith(_PATCH_DIRECTIVE))):
+                continue
             key = (issue.path, issue.message)
-            is_value = not issue.unknown_field and "missing required field" not in issue.message
+            is_value = not issue.unknown_field and not issue.missing
             if key in seen or (is_value and issue.path in valued):
                 continue
             seen.add(key)

@@ -115,3 +115,46 @@ spec:
                    "    options: {max_backups_per_day: 4}\n"})
     assert [f.message for f in cnpg_findings(strict) if f.rule == "cnpg-schedule-invalid"][0].startswith(
         "schedule '0 0 * * * *' runs at minute 0 of every hour: 24 base backups a day")
+
+
+# --- precision on real repositories (issue #13) ---------------------------------------------------
+def test_backup_mechanisms_severities() -> None:
+    found = sorted((f.path, f.rule, f.severity.value) for f in cnpg_findings(FIXTURES / "cnpg" / "backup-mechanisms"))
+    # nothing breaks in either case: no backup at all may be deliberate, the in-tree method still works
+    assert found == [("apps/scratch/cluster.yaml", "cnpg-backup-missing", "warning"),
+                     ("components/cnpg-backup/scheduledbackup.yaml", "cnpg-scheduled-backup-method", "warning")]
+
+
+def test_without_flux_a_patch_file_is_not_a_database(tree) -> None:
+    cluster = ("apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata: {name: app-db, namespace: db}\n"
+               "spec:\n  instances: 1\n  storage: {size: 1Gi}\n  backup:\n    barmanObjectStore:\n"
+               "      destinationPath: s3://db/\n")
+    patch = "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata: {name: not-used}\nspec: {instances: 2}\n"
+    files = {**POLICY, "db/cluster.yaml": cluster, "db/patches/instances.yaml": patch,
+             "db/kustomization.yaml": "resources: [cluster.yaml]\npatches:\n  - path: patches/instances.yaml\n"
+                                      "    target: {kind: Cluster}\n"}
+    found = {(f.path, f.rule) for f in cnpg_findings(tree(files))}
+    assert not any(path == "db/patches/instances.yaml" for path, _ in found)
+    assert ("db/cluster.yaml", "cnpg-backup-legacy") in found  # the real Cluster is still judged
+
+
+def test_the_kustomization_beside_a_file_patches_it_without_flux(tree) -> None:
+    cluster = "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata: {name: app-db, namespace: db}\nspec: {instances: 1}\n"
+    add_backup = ("- op: add\n  path: /spec/plugins\n  value: [{name: pgbackrest.dalibo.com, isWALArchiver: true}]\n")
+    files = {**POLICY, "db/cluster.yaml": cluster, "db/backup.yaml": add_backup,
+             "db/kustomization.yaml": "resources: [cluster.yaml]\npatches:\n  - path: backup.yaml\n"
+                                      "    target: {kind: Cluster}\n"}
+    assert [f.rule for f in cnpg_findings(tree(files)) if f.rule == "cnpg-backup-missing"] == []
+    files["db/kustomization.yaml"] = "resources: [cluster.yaml]\n"
+    assert [f.severity.value for f in cnpg_findings(tree(files)) if f.rule == "cnpg-backup-missing"] == ["warning"]
+
+
+def test_restoring_into_its_own_archive_without_the_annotation_is_still_an_error(tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "cnpg" / "backup-mechanisms", root)
+    path = root / "apps" / "rebuild" / "cluster.yaml"
+    path.write_text(path.read_text().replace('cnpg.io/skipEmptyWalArchiveCheck: "enabled"', "note: rebuilt"))
+    found = [(f.path, f.severity.value) for f in cnpg_findings(root) if f.rule == "cnpg-archive-collision"]
+    assert found == [("apps/rebuild/cluster.yaml", "error")]

@@ -163,3 +163,49 @@ def test_hostile_kind_names_never_reach_the_disk(tmp_path: Path) -> None:
         "c.yaml": "apiVersion: ../../v1\nkind: Service\nmetadata: {name: c}\n",
     })
     assert schema_findings(root) == []
+
+
+# --- what the API server receives (issue #13) ---------------------------------------------------
+def _severities(root: Path) -> dict[tuple[str, int], tuple[str, str]]:
+    return {(f.path, f.line): (f.rule, f.severity.value) for f in lint(root, "--select=schema-").all_findings
+            if f.rule.startswith("schema-")}
+
+
+def test_api_server_view_fixture_severities() -> None:
+    found = _severities(FIXTURES / "schema" / "api-server-view")
+    # a type error inside a patch is still an error; a sketch in docs/ that nothing applies warns
+    assert found == {("patches/replicas.yaml", 6): ("schema-invalid", "error"),
+                     ("docs/tuning.yaml", 6): ("schema-invalid", "warning")}
+
+
+def test_explicit_null_counts_as_absent(tmp_path: Path) -> None:
+    pool = POOL.replace("{value}", '"No"') + "  serviceSelector: null\n"
+    assert schema_findings(write_tree(tmp_path / "a", {"pool.yaml": pool})) == []
+    # a required field set to null is still missing: the API server rejects that object
+    nulled = POOL.replace("{value}", '"No"').replace("blocks: [{cidr: 10.0.0.0/24}]", "blocks: null")
+    kustomization = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: a}\n"
+                     "spec: {interval: 1h, prune: null, sourceRef: {kind: GitRepository, name: x}}\n")
+    found = schema_findings(write_tree(tmp_path / "b", {"pool.yaml": nulled, "ks.yaml": kustomization}))
+    assert [(f[0], f[3]) for f in found] == [("ks.yaml", "schema-invalid")]
+    assert "missing required field `prune`" in found[0][4]
+
+
+def test_a_patch_listed_as_a_resource_is_an_object(tmp_path: Path) -> None:
+    partial = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {replicas: 2}\n"
+    files = {"kustomization.yaml": "resources: [patch.yaml]\npatches: [{path: patch.yaml}]\n", "patch.yaml": partial}
+    found = schema_findings(write_tree(tmp_path, files))
+    assert {f[4].split(": ", 1)[1] for f in found} == {"missing required field `selector`",
+                                                      "missing required field `template`"}
+
+
+def test_unreached_flux_child_without_source_warns_when_a_parent_patches_children(tmp_path: Path) -> None:
+    parent = (FIXTURES / "schema" / "flux-parent-patches" / "kubernetes" / "flux" / "cluster" / "ks.yaml").read_text()
+    orphan = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: orphan, "
+              "namespace: flux-system}\nspec: {interval: 1h, path: ./nowhere}\n")
+    root = write_tree(tmp_path, {"flux/ks.yaml": parent, "elsewhere/ks.yaml": orphan})
+    found = {k: v for k, v in _severities(root).items() if k[0] == "elsewhere/ks.yaml"}
+    assert set(found.values()) == {("schema-invalid", "warning")}
+    without_patches = parent.split("  patches:")[0]
+    root = write_tree(tmp_path / "plain", {"flux/ks.yaml": without_patches, "elsewhere/ks.yaml": orphan})
+    found = {k: v for k, v in _severities(root).items() if k[0] == "elsewhere/ks.yaml"}
+    assert set(found.values()) == {("schema-invalid", "error")}

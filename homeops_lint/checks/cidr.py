@@ -10,8 +10,8 @@ from typing import Any, Optional
 from ..context import Context
 from ..ipmath import IPRange, family_name, host_bits, range_text, subnet_count
 from ..model import DocClass, Severity
-from ..network_cidr import (Group, NetValue, cilium_groups, pool_group, policy_group, talhelper_groups,
-                            talos_groups)
+from ..network_cidr import (Group, NetValue, assign_clusters, cilium_groups, pool_group, policy_group, same_cluster,
+                            talhelper_groups, talos_groups)
 
 DEFAULT_NODE_MASKS = {4: 24, 6: 64}  # kube-controller-manager and Talos defaults
 # Which kinds of network must never overlap. nodes x loadbalancer only when they partly overlap:
@@ -33,6 +33,7 @@ def check(ctx: Context) -> None:
     cilium = cilium_groups(ctx.index)
     pools = pool_group(ctx.index, ctx.policy)
     repo_groups = [*talhelper, *talos, *cilium]
+    clusters = assign_clusters(repo_groups)
     groups = ([policy] if policy else []) + repo_groups + ([pools] if pools else [])
     masks = _node_masks(talos)
     for group in groups:
@@ -41,7 +42,7 @@ def check(ctx: Context) -> None:
     for group in groups:
         _check_overlap_within(ctx, group, reported)
     _check_overlap_across(ctx, groups, reported)
-    _check_mismatch(ctx, policy, repo_groups)
+    _check_mismatch(ctx, policy, repo_groups, len(clusters) > 1)
     for group in groups:
         _check_family(ctx, group)
         _check_size(ctx, group, masks, node_count)
@@ -49,8 +50,9 @@ def check(ctx: Context) -> None:
 
 
 # --- reporting ----------------------------------------------------------------------------------
-def _report(ctx: Context, rule: str, value: NetValue, message: str, escalate: bool = False) -> None:
-    severity = Severity.ERROR if escalate else None
+def _report(ctx: Context, rule: str, value: NetValue, message: str, escalate: bool = False,
+            unsure: bool = False) -> None:
+    severity = Severity.ERROR if escalate else Severity.WARNING if unsure else None
     if value.doc is None:
         where, pos, note = ctx.policy.locate(*value.key)
         if where is None:
@@ -131,8 +133,8 @@ def _check_overlap_across(ctx: Context, groups: list[Group], reported: set[Any])
     flat = [(g, v) for g in groups for v in g.values if v.range is not None]
     for i, (group_b, b) in enumerate(flat):
         for group_a, a in flat[:i]:
-            if group_a is group_b or not _overlapping(a, b):
-                continue
+            if group_a is group_b or not _overlapping(a, b) or not same_cluster(group_a, group_b):
+                continue  # two clusters may reuse the same ranges
             key = _pair_key(a, b)
             if key in reported:
                 continue
@@ -152,23 +154,27 @@ def _shown(networks: list[Any]) -> str:
     return ", ".join(str(n) for n in networks) or "nothing"
 
 
-def _check_mismatch(ctx: Context, policy: Optional[Group], repo_groups: list[Group]) -> None:
+def _check_mismatch(ctx: Context, policy: Optional[Group], repo_groups: list[Group], several: bool) -> None:
+    """Sources of the same cluster must agree. With several clusters in the repository, a source
+    is compared with those of its own cluster; when its cluster is unknown, a mismatch warns."""
     for kind in ("pods", "services"):
         stating = [g for g in repo_groups if g.of(kind)]
-        reference = policy if policy is not None and policy.of(kind) else (stating[0] if stating else None)
-        if reference is None:
-            continue
-        expected = _networks(reference, kind)
         for group in stating:
-            if group is reference:
+            if policy is not None and policy.of(kind):
+                reference = policy
+            else:
+                reference = next((g for g in stating if same_cluster(g, group)), group)
+            if reference is group:
                 continue
+            expected = _networks(reference, kind)
             actual = _networks(group, kind)
             if actual != expected:
                 first = group.of(kind)[0]
                 ref_label = "the policy" if reference.doc is None else reference.label
                 _report(ctx, "cidr-mismatch", first,
                         f"{group.label} states {kind} {_shown(actual)}, but {ref_label} states {_shown(expected)} "
-                        "(compared after masking host bits); make every source agree")
+                        "(compared after masking host bits); make every source agree",
+                        unsure=several and (group.cluster is None or reference.cluster is None))
     # node addresses must lie in the declared node networks
     node_nets = [v.range for v in (policy.of("nodes") if policy else []) if v.range is not None]
     if node_nets:
@@ -181,9 +187,12 @@ def _check_mismatch(ctx: Context, policy: Optional[Group], repo_groups: list[Gro
                             f"{value.source} {value.range} is outside the policy's node networks "
                             f"({', '.join(str(IPRange(n.version, n.first, n.last)) for n in same)}); fix the "
                             "address or networks.nodes")
-    # Cilium's native-routing CIDR must cover the pod network of its family
-    pods = [v for g in ([policy] if policy else []) + repo_groups for v in g.of("pods") if v.parsed is not None]
+    # Cilium's native-routing CIDR must cover the pod network of its family (of its own cluster);
+    # it may be wider than the pod network (domain.md §6.3: the range routed natively)
     for group in repo_groups:
+        sources = ([policy] if policy else []) + [g for g in repo_groups if same_cluster(g, group)]
+        pods = [v for g in sources for v in g.of("pods") if v.parsed is not None]
+        unsure = several and (group.cluster is None or any(g.cluster is None for g in sources if g.of("pods")))
         for value in group.of("native-routing"):
             if value.parsed is None or value.family != (4 if "ipv4" in value.source.lower() else 6):
                 continue  # a value of the wrong family is cidr-family's
@@ -193,7 +202,7 @@ def _check_mismatch(ctx: Context, policy: Optional[Group], repo_groups: list[Gro
                 _report(ctx, "cidr-mismatch", value,
                         f"{value.source} {value.parsed.network} does not cover the pod network "
                         f"{', '.join(str(p) for p in sorted(uncovered, key=str))}; pod traffic outside it is "
-                        "masqueraded or dropped. Set it to the pod CIDR")
+                        "masqueraded or dropped. Set it to the pod CIDR", unsure=unsure)
 
 
 # --- cidr-family --------------------------------------------------------------------------------

@@ -14,12 +14,14 @@ kustomize Component) is reported once, at that file, with how many Kustomization
 from __future__ import annotations
 
 import difflib
+import posixpath
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
+from ..classify import KUSTOMIZATION_NAMES, kustomize_patch_files
 from ..context import Context
-from ..flux import Applied
-from ..model import Document, KeyPath, Map, resource_id
+from ..flux import Applied, Patch, inline_patches, patched_spec
+from ..model import DocClass, Document, KeyPath, Map, Severity, resource_id
 
 FAMILIES = ("cnpg",)
 PLUGIN = "barman-cloud.cloudnative-pg.io"
@@ -74,6 +76,7 @@ class Issue:
     generic: str = ""  # with names as written (used when applications disagree); default: message
     value: bool = False
     mask: tuple[str, ...] = ()
+    severity: Optional[Severity] = None  # overrides the rule's default for this finding
 
 
 @dataclass
@@ -104,7 +107,8 @@ class Collector:
             name = next(iter(names)) if len(names) == 1 and None not in names else first.doc.name
             resource = resource_id(first.doc.kind, namespace, name or first.doc.name)
             self.ctx.report(first.rule, first.doc, first.key, message, value=first.value,
-                            resource=resource, mask=tuple(m for _, i in entries for m in i.mask))
+                            resource=resource, mask=tuple(m for _, i in entries for m in i.mask),
+                            severity=first.severity)
 
 
 def _kustomizations(apps: Iterable[Applied]) -> list[str]:
@@ -184,8 +188,93 @@ class View:
 
 
 def _views(ctx: Context, kind: str, group: str) -> list[View]:
+    """Applied objects of a kind; a file a kustomization uses as a patch is not an object (without
+    Flux every file counts as applied, e.g. ``patches/affinity.yaml`` with ``name: not-used``)."""
+    patch_files = ctx.index.derived("kustomize-patch-files", lambda: kustomize_patch_files(
+        ctx.index.documents_of(DocClass.KUSTOMIZE)))
     return [View(app, _resolve(app, app.doc.name) if app.doc.name else None)
-            for app in ctx.index.applied_of_kind(kind, group=group)]
+            for app in ctx.index.applied_of_kind(kind, group=group) if app.doc.path not in patch_files]
+
+
+# --- kustomize patches the build applies to an object -------------------------------------------
+def _kustomization_at(ctx: Context, folder: str) -> Optional[Document]:
+    for name in KUSTOMIZATION_NAMES:
+        source = ctx.index.file(f"{folder}/{name}" if folder else name)
+        if source is not None and source.documents:
+            return source.documents[0]
+    return None
+
+
+def _folder_patches(ctx: Context, folder: str, depth: int = 0) -> list[Patch]:
+    """The patches of the kustomization in ``folder`` and of the components it includes."""
+    from .. import yamlload
+
+    kustomization = _kustomization_at(ctx, folder)
+    data = kustomization.data if kustomization is not None else None
+    if not isinstance(data, dict) or depth > 8:
+        return []
+
+    def body(ref: Any) -> Any:
+        if not isinstance(ref, str):
+            return None
+        if "\n" in ref or ref.lstrip().startswith(("-", "{", "[", "apiVersion")):
+            try:
+                return yamlload.load_one(ref)
+            except ValueError:
+                return None
+        source = ctx.index.file(posixpath.normpath(posixpath.join(folder, ref)))
+        return source.documents[0].data if source is not None and source.documents else None
+
+    patches: list[Patch] = list(inline_patches([p for p in data.get("patches") or [] if isinstance(p, dict)
+                                                and isinstance(p.get("patch"), str)]
+                                               if isinstance(data.get("patches"), list) else []))
+    for section in ("patches", "patchesJson6902"):
+        for item in data.get(section) or [] if isinstance(data.get(section), list) else []:
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                patches.append((body(item["path"]), item.get("target")))
+    for item in data.get("patchesStrategicMerge") or [] if isinstance(data.get("patchesStrategicMerge"), list) else []:
+        patches.append((body(item), None))
+    for component in data.get("components") or [] if isinstance(data.get("components"), list) else []:
+        if isinstance(component, str) and "://" not in component:
+            path = posixpath.normpath(posixpath.join(folder, component))
+            if not path.startswith(".."):
+                patches.extend(ctx.index.derived(("cnpg-folder-patches", path),
+                                                 lambda path=path: _folder_patches(ctx, path, depth + 1)))
+    return [p for p in patches if p[0] is not None]
+
+
+def effective_spec(ctx: Context, view: "View") -> Any:
+    """The object's spec after the kustomize patches of the folders that build it (a Component
+    that adds ``spec.backup`` to every Cluster, for one)."""
+    patches: list[Patch] = []
+    seen: set[str] = set()
+    for step in view.app.local_chain:  # from the Flux Kustomization that builds it
+        if " " in step or ctx.index.file(step.rstrip("/")) is not None:
+            continue  # a Kustomization label or a file
+        folder = posixpath.normpath(step.rstrip("/")) if step not in ("", ".", "./") else ""
+        folder = "" if folder == "." else folder
+        if folder not in seen:
+            seen.add(folder)
+            patches.extend(ctx.index.derived(("cnpg-folder-patches", folder),
+                                             lambda folder=folder: _folder_patches(ctx, folder)))
+    ks = view.app.kustomization
+    components = ks.get("spec", "components") if ks is not None else None
+    base = ks.get("spec", "path") if ks is not None else None
+    if isinstance(components, list) and isinstance(base, str) and "${" not in base:
+        # components a Flux Kustomization adds to its build (spec.components, relative to spec.path)
+        for component in components:
+            if isinstance(component, str) and "://" not in component and "${" not in component:
+                path = posixpath.normpath(posixpath.join(base.strip().lstrip("./") or ".", component))
+                if not path.startswith("..") and path not in seen:
+                    seen.add(path)
+                    patches.extend(ctx.index.derived(("cnpg-folder-patches", path),
+                                                     lambda path=path: _folder_patches(ctx, path)))
+    if not seen and "/" in view.doc.path:
+        # Without Flux there is no build chain: the kustomization beside the file builds it.
+        folder = view.doc.path.rsplit("/", 1)[0]
+        patches.extend(ctx.index.derived(("cnpg-folder-patches", folder), lambda: _folder_patches(ctx, folder)))
+    spec = view.doc.get("spec")
+    return patched_spec(view.doc, view.ns, patches) if patches else spec
 
 
 def _lookup(views: list[View], name: str, ns: Optional[str]) -> list[View]:
@@ -255,7 +344,42 @@ def _effective_server(cluster: View, params: Any) -> Optional[str]:
     return cluster.name
 
 
-def _check_cluster(ctx: Context, out: Collector, cluster: View, stores: list[View]) -> None:
+@dataclass(frozen=True)
+class Backup:
+    """How a Cluster is backed up, read from its spec after the kustomize patches of its build."""
+
+    replica: bool  # a replica cluster: its source holds the backups
+    in_tree: bool  # spec.backup.barmanObjectStore (deprecated, still works)
+    snapshots: bool  # spec.backup.volumeSnapshot
+    archivers: frozenset[str]  # names of enabled WAL-archiver plugins (barman-cloud or another CNPG-I plugin)
+    plugins: frozenset[str]  # names of every enabled plugin; None-named (unknown ${VAR}) ones as ""
+    declared: bool  # any backup configuration at all, even a disabled or misconfigured plugin
+
+    @property
+    def anything(self) -> bool:
+        """Backed up by some mechanism (or by an unknown ``${VAR}`` plugin: never guess)."""
+        return self.replica or self.in_tree or self.snapshots or bool(self.archivers) or "" in self.plugins
+
+
+def backup_of(ctx: Context, cluster: View) -> Backup:
+    spec = effective_spec(ctx, cluster)
+    spec = spec if isinstance(spec, dict) else {}
+    backup = spec.get("backup") if isinstance(spec.get("backup"), dict) else {}
+    replica = spec.get("replica") if isinstance(spec.get("replica"), dict) else {}
+    listed = [p for p in spec.get("plugins") or [] if isinstance(p, dict)] if isinstance(spec.get("plugins"), list) else []
+    plugins = [p for p in listed if p.get("enabled", True) is not False]
+
+    def name(entry: dict) -> str:
+        return cluster.resolve(entry.get("name")) or ""
+
+    return Backup(replica=replica.get("enabled") is True, in_tree=backup.get("barmanObjectStore") is not None,
+                  snapshots=backup.get("volumeSnapshot") is not None,
+                  archivers=frozenset(name(p) for p in plugins if p.get("isWALArchiver") is True),
+                  plugins=frozenset(name(p) for p in plugins),
+                  declared=bool(listed) or bool(backup) or replica.get("enabled") is True)
+
+
+def _check_cluster(ctx: Context, out: Collector, cluster: View, stores: list[View], state: Backup) -> None:
     doc = cluster.doc
     spec = doc.get("spec")
     if not isinstance(spec, dict):
@@ -265,9 +389,8 @@ def _check_cluster(ctx: Context, out: Collector, cluster: View, stores: list[Vie
     unknown_names = [e for e in entries if e.name is None]  # ${PLUGIN}: may be barman; never guess
     legacy = spec.get("backup", {}).get("barmanObjectStore") if isinstance(spec.get("backup"), dict) else None
     _check_legacy(out, cluster, spec, legacy is not None)
-    if not barman and not unknown_names:
-        if legacy is None:
-            _report_backup_missing(out, cluster, entries, stores)
+    if not barman and not unknown_names and not (state.anything and not _misnamed(entries)):
+        _report_backup_missing(out, cluster, entries, stores)
     for entry in barman:
         if not entry.enabled:
             out.add(cluster.app, Issue(
@@ -338,9 +461,14 @@ def _check_legacy(out: Collector, cluster: View, spec: dict, has_legacy: bool) -
                     "{barmanObjectName: <store>, serverName: <source cluster name>}}"))
 
 
+def _misnamed(entries: list[PluginEntry]) -> list[PluginEntry]:
+    """Plugins meant to be barman-cloud (by name or parameters) under another name."""
+    return [e for e in entries if e.name and e.name != PLUGIN and _barmanish(e)]
+
+
 def _report_backup_missing(out: Collector, cluster: View, entries: list[PluginEntry], stores: list[View]) -> None:
     doc = cluster.doc
-    wrong = [e for e in entries if e.name and _barmanish(e)]
+    wrong = _misnamed(entries)
     if wrong:
         entry = wrong[0]
         out.add(cluster.app, Issue(
@@ -352,6 +480,8 @@ def _report_backup_missing(out: Collector, cluster: View, entries: list[PluginEn
     hint = f" (ObjectStore{'s' if len(local) > 1 else ''} in {_in_ns(cluster.ns)}: {', '.join(local)})" \
         if local else ""
     key: KeyPath = ("spec", "plugins") if "plugins" in doc.get("spec") else ("metadata", "name")
+    # Nothing is configured at all: maybe a scratch or re-derivable database, maybe a forgotten
+    # backup. Nothing breaks, so the linter cannot be sure it is wrong: a warning.
     out.add(cluster.app, Issue(
         "cnpg-backup-missing", doc, key, "no-plugin",
         f"Cluster {_shown(doc.name, cluster.name)} has no barman-cloud plugin in spec.plugins: its WAL is not "
@@ -359,7 +489,7 @@ def _report_backup_missing(out: Collector, cluster: View, entries: list[PluginEn
         f"parameters: {{barmanObjectName: <ObjectStore>}}}}]{hint}",
         f"Cluster '{doc.name}' has no barman-cloud plugin in spec.plugins: its WAL is not archived and no "
         f"backup can be taken; add plugins: [{{name: {PLUGIN}, isWALArchiver: true, parameters: "
-        "{barmanObjectName: <ObjectStore>}}]"))
+        "{barmanObjectName: <ObjectStore>}}]", severity=Severity.WARNING))
 
 
 def _suggest_parameter(key: str) -> Optional[str]:
@@ -523,6 +653,16 @@ def _recovery_target(cluster: View) -> Optional[tuple[str, str, str]]:
     return None
 
 
+SKIP_EMPTY_ARCHIVE_CHECK = "cnpg.io/skipEmptyWalArchiveCheck"
+
+
+def _skips_empty_archive_check(cluster: View) -> bool:
+    """The Cluster opts out of the empty-archive check: restoring from its own archive and archiving
+    on into it (a new timeline) is then deliberate, the rebuild-from-backup pattern. CloudNativePG and
+    the plugin skip the check when this annotation is "enabled"."""
+    return cluster.doc.annotations().get(SKIP_EMPTY_ARCHIVE_CHECK) == "enabled"
+
+
 def _check_collisions(out: Collector, clusters: list[View]) -> None:
     writers: dict[tuple[str, str, str], View] = {}
     for cluster in clusters:
@@ -531,7 +671,7 @@ def _check_collisions(out: Collector, clusters: list[View]) -> None:
             continue
         ns, store, server, key = target
         restored_from = _recovery_target(cluster)
-        if restored_from == (ns, store, server):
+        if restored_from == (ns, store, server) and not _skips_empty_archive_check(cluster):
             out.add(cluster.app, Issue(
                 "cnpg-archive-collision", cluster.doc, key, "restore-into-source",
                 f"this Cluster restores from ObjectStore '{store}' serverName '{server}' and archives into the "
@@ -675,13 +815,14 @@ def _check_secret_ref(add: Any, key: KeyPath, label: str, value: Any) -> None:
 
 
 # --- ScheduledBackup and Backup --------------------------------------------------------------------
-def _check_backup(ctx: Context, out: Collector, backup: View, clusters: list[View], stores: list[View]) -> None:
+def _check_backup(ctx: Context, out: Collector, backup: View, clusters: list[View], stores: list[View],
+                  states: dict[int, Backup]) -> None:
     doc = backup.doc
     spec = doc.get("spec")
     if not isinstance(spec, dict):
         return
     targets = _check_target(ctx, out, backup, spec, clusters)
-    _check_method(out, backup, spec, stores, targets)
+    _check_method(out, backup, spec, stores, [states[id(t)] for t in targets if id(t) in states])
     if doc.kind == "ScheduledBackup" and "schedule" in spec:
         _check_schedule(ctx, out, backup, spec.get("schedule"))
 
@@ -709,12 +850,22 @@ def _check_target(ctx: Context, out: Collector, backup: View, spec: dict, cluste
     return []
 
 
-def _check_method(out: Collector, backup: View, spec: dict, stores: list[View], targets: list[View]) -> None:
+def _check_method(out: Collector, backup: View, spec: dict, stores: list[View], targets: list[Backup]) -> None:
     doc = backup.doc
     method = backup.resolve(spec.get("method")) if "method" in spec else ""
     if method is None or method == "volumeSnapshot":
         return  # unknown, or a deliberate snapshot backup (a different mechanism)
     fix = f"set method: plugin and pluginConfiguration: {{name: {PLUGIN}}}"
+    if method in ("", "barmanObjectStore") and targets and all(t.in_tree and not t.archivers for t in targets):
+        # The Cluster still has the in-tree store (maybe added by a kustomize patch): the backup
+        # works; the method is deprecated along with the store, which is a warning.
+        out.add(backup.app, Issue(
+            "cnpg-scheduled-backup-method", doc, ("spec", "method") if method else ("spec",), "in-tree-method",
+            f"the {doc.kind} uses the in-tree barmanObjectStore method{'' if method else ' (the default)'}; it "
+            "works while its Cluster keeps spec.backup.barmanObjectStore, which is deprecated since "
+            f"CloudNativePG 1.26 and announced for removal: when the Cluster moves to the plugin, {fix}",
+            value=bool(method), severity=Severity.WARNING))
+        return
     if method == "":
         out.add(backup.app, Issue(
             "cnpg-scheduled-backup-method", doc, ("spec",), "no-method",
@@ -740,6 +891,8 @@ def _check_method(out: Collector, backup: View, spec: dict, stores: list[View], 
     name = backup.resolve(raw)
     if name is None or name == PLUGIN:
         return
+    if targets and all(name in t.plugins for t in targets):
+        return  # another CNPG-I backup plugin the Cluster loads (e.g. pgbackrest.dalibo.com)
     store_hint = ""
     if any(s.name == name and _same_ns(s.ns, backup.ns) for s in stores):
         store_hint = (" ('" + name + "' is an ObjectStore: the plugin takes the store from the Cluster's "
@@ -801,9 +954,9 @@ def _check_schedule(ctx: Context, out: Collector, backup: View, raw: Any) -> Non
 
 
 # --- every Cluster needs a ScheduledBackup -----------------------------------------------------------
-def _check_scheduled(ctx: Context, out: Collector, cluster: View, scheduled: list[View]) -> None:
-    if cluster.name is None:
-        return
+def _check_scheduled(ctx: Context, out: Collector, cluster: View, scheduled: list[View], state: Backup) -> None:
+    if cluster.name is None or state.replica or not state.declared:
+        return  # a replica's source holds the backups; no backup at all is cnpg-backup-missing's
     for backup in scheduled:
         if not _same_ns(backup.ns, cluster.ns):
             continue
@@ -836,12 +989,13 @@ def check(ctx: Context) -> None:
     scheduled = _views(ctx, "ScheduledBackup", CNPG_GROUP)
     backups = scheduled + _views(ctx, "Backup", CNPG_GROUP)
     out = Collector(ctx)
+    states = {id(cluster): backup_of(ctx, cluster) for cluster in clusters}
     for cluster in clusters:
-        _check_cluster(ctx, out, cluster, stores)
-        _check_scheduled(ctx, out, cluster, scheduled)
+        _check_cluster(ctx, out, cluster, stores, states[id(cluster)])
+        _check_scheduled(ctx, out, cluster, scheduled, states[id(cluster)])
     _check_collisions(out, clusters)
     for store in stores:
         _check_store(out, store)
     for backup in backups:
-        _check_backup(ctx, out, backup, clusters, stores)
+        _check_backup(ctx, out, backup, clusters, stores, states)
     out.flush()

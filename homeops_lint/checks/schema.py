@@ -7,15 +7,24 @@ the author is still looking at it. It is also cheap: with jsonschema-rs a docume
 microseconds once its schema is compiled, and schemas are compiled once per kind. Set the option
 ``applied_only: true`` on ``schema-invalid`` to judge only what Flux applies.
 
+What is validated is what the API server receives (rules/catalog/schema.yaml): explicit nulls
+count as absent, a file a kustomization uses as a patch is validated as a patch (no required
+fields), a kind whose schema declares a ``sops`` block keeps it, and a Flux Kustomization is
+validated with the spec its parent's ``spec.patches`` give it (``KsNode.spec`` of the Flux graph).
+A file in an example, docs, test or archive folder that nothing applies only warns.
+
 Where schemas come from is described in ``homeops_lint/schemas.py``.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
+from ..classify import is_non_cluster_path, kustomize_patch_files
 from ..context import Context
-from ..model import DocClass, Document
-from ..schemas import Resolved, SchemaStore, Unusable, Views, settings_from_policy, validate
+from ..flux import KUSTOMIZE_GROUP, inline_patches, is_flux_kustomization
+from ..model import DocClass, Document, Severity
+from ..schemas import (Resolved, SchemaStore, Unusable, Views, declares_sops, k8s_view, settings_from_policy,
+                       validate)
 
 RULES = ("schema-invalid", "schema-unknown-field", "schema-missing")
 
@@ -39,6 +48,11 @@ def check(ctx: Context) -> None:
     namespaces: dict[int, Optional[str]] = {}
     for applied in ctx.index.applied:
         namespaces.setdefault(id(applied.doc), applied.namespace)
+    patch_files = ctx.index.derived("kustomize-patch-files", lambda: kustomize_patch_files(
+        ctx.index.documents_of(DocClass.KUSTOMIZE)))
+    patched = _patched_flux_specs(ctx)
+    parents_patch_children = _parents_patch_children(ctx)
+    no_flux = ctx.index.graph.mode == "no-flux"
     for doc in documents(ctx):
         ctx.budget.check()
         resolved = store.resolve(doc, _text(ctx, doc.path))
@@ -46,9 +60,44 @@ def check(ctx: Context) -> None:
         if not isinstance(resolved, Resolved):
             _missing(ctx, doc, resolved, namespace)
             continue
-        for issue in validate(resolved, views(doc)):
+        view = views(doc, declares_sops(resolved))
+        flux_child = is_flux_kustomization(doc)
+        if flux_child and id(doc) in patched and isinstance(view, dict):
+            view = {**view, "spec": k8s_view(patched[id(doc)])}  # what the parent's patches make of it
+        # A file outside the cluster's folders that nothing applies may be a sketch or an example.
+        unsure = is_non_cluster_path(doc.path) and (no_flux or not ctx.index.is_applied(doc))
+        for issue in validate(resolved, view, patch=doc.path in patch_files):
             rule = "schema-unknown-field" if issue.unknown_field else "schema-invalid"
-            ctx.report(rule, doc, issue.path, issue.message, namespace=namespace)
+            severity = None
+            if rule == "schema-invalid" and (unsure or (
+                    issue.missing and flux_child and id(doc) not in patched and parents_patch_children)):
+                severity = Severity.WARNING
+            ctx.report(rule, doc, issue.path, issue.message, namespace=namespace, severity=severity)
+
+
+def _patched_flux_specs(ctx: Context) -> dict[int, dict[str, Any]]:
+    """Flux Kustomizations whose spec their parent's ``spec.patches`` (or a kustomize patch) change:
+    the child is validated as the parent applies it."""
+    out: dict[int, dict[str, Any]] = {}
+    for node in ctx.index.graph.nodes:
+        if node.synthetic or id(node.doc) in out:
+            continue
+        if node.spec != node.doc.get("spec"):
+            out[id(node.doc)] = node.spec
+    return out
+
+
+def _parents_patch_children(ctx: Context) -> bool:
+    """Some Flux Kustomization patches the Kustomizations it applies (typically to give every
+    child its sourceRef, prune or postBuild): a child that is not reached may still get them."""
+    for doc in ctx.index.all_of_kind("Kustomization", group=KUSTOMIZE_GROUP):
+        for body, target in inline_patches(doc.get("spec", "patches")):
+            kind = target.get("kind") if isinstance(target, dict) else None
+            if kind is None and isinstance(body, dict):
+                kind = body.get("kind")
+            if kind is None or kind == "Kustomization" or (isinstance(kind, str) and "Kustomization" in kind):
+                return True
+    return False
 
 
 def _text(ctx: Context, path: str) -> str:
