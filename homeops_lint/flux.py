@@ -555,6 +555,10 @@ class _Walker:
         self.source_names = root_source_names
         self.visiting: set[str] = set()
         self.kpatches = shared.kpatches if shared is not None else _kustomize_patches_by_doc(self.tree)
+        # The entrypoint whose tree first reached each Flux Kustomization, and the pairs of
+        # entrypoints whose trees reach the same one (they describe the same cluster).
+        self.owner: dict[int, Document] = {}
+        self.overlaps: list[tuple[Document, Document]] = []
 
     # --- kustomize builds -------------------------------------------------------------
     def build_folder(self, folder: str, chain: tuple[str, ...], depth: int = 0) -> Build:
@@ -669,8 +673,12 @@ class _Walker:
               namespace: Optional[str] = None, root: Optional[Document] = None,
               parent_subst: Optional[Substitutions] = None, synthetic: bool = False) -> Optional[KsNode]:
         if id(ks) in seen:
+            first = self.owner.get(id(ks))
+            if first is not None and first is not (root or ks):
+                self.overlaps.append((first, root or ks))
             return None
         seen.add(id(ks))
+        self.owner[id(ks)] = root or ks
         namespace = namespace or ks.namespace or "flux-system"
         patches = self.kpatches.get(id(ks), []) + (inline_patches(parent.spec.get("patches")) if parent else [])
         effective = patched_spec(ks, namespace, patches)
@@ -960,6 +968,162 @@ def _entrypoint_sync(doc: Document) -> Optional[tuple[str, Pos, str, str]]:
             name if isinstance(name, str) else default_ns)
 
 
+def _sync_url(doc: Document) -> Optional[str]:
+    """The repository URL a FluxInstance (or flux-instance chart values) syncs from."""
+    for base in (("spec", "sync"), ("spec", "values", "instance", "sync"), ("instance", "sync")):
+        url = doc.get(*base, "url")
+        if isinstance(url, str):
+            return url
+    return None
+
+
+def repo_key(url: Any) -> Optional[str]:
+    """``host/owner/repo`` of a Git URL in any of its spellings (https, ssh, scp-like, ``.git``),
+    so two sources can be told to point at the same repository."""
+    if not isinstance(url, str) or not url.strip() or "${" in url:
+        return None
+    text = url.strip().lower()
+    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text)
+    text = re.sub(r"^[^@/]+@", "", text)  # user@ (git@github.com:owner/repo)
+    host, sep, rest = text.partition("/")
+    if ":" in host and not sep:
+        host, _, rest = host.partition(":")
+    elif ":" in host:
+        host = host.split(":", 1)[0]  # host:port
+    elif not sep and ":" in text:
+        host, _, rest = text.partition(":")
+    rest = rest.strip("/")
+    if rest.endswith(".git"):
+        rest = rest[:-4]
+    return f"{host}/{rest}" if host and rest else None
+
+
+def _same_repository_sources(documents: list[Document], names: set[str],
+                             synthetic: list[tuple[Document, tuple[str, Pos, str, str]]]) -> set[str]:
+    """Names of the GitRepositories that point at the repository the entrypoints sync from: a
+    Kustomization whose sourceRef names one of them builds this repository, not another one."""
+    keys = {repo_key(_sync_url(doc)) for doc, _sync in synthetic}
+    repos = [d for d in documents if d.kind == "GitRepository" and d.group == SOURCE_GROUP]
+    keys.update(repo_key(d.get("spec", "url")) for d in repos if d.name in names)
+    keys.discard(None)
+    return {d.name for d in repos if d.name and repo_key(d.get("spec", "url")) in keys}
+
+
+def _tooling_roots(view: list[SourceFile], flux_ks: list[Document], seen: set[int],
+                   excluded: set[str], walker: "_Walker") -> list[Document]:
+    """Flux Kustomizations no entrypoint reaches but tooling applies by hand (a Taskfile's
+    ``kubectl apply -k kubernetes/flux/config``): in the cluster they exist, so they are roots too."""
+    candidates = [d for d in flux_ks if id(d) not in seen and d.path not in excluded]
+    if not candidates:
+        return []
+    text = tooling_text(view)
+    if not text:
+        return []
+    tree = walker.tree
+    out: list[Document] = []
+    built: dict[str, set[str]] = {}
+    for doc in candidates:
+        if mentioned(doc.path, text):
+            out.append(doc)
+            continue
+        parts = doc.path.split("/")[:-1]
+        while parts:
+            folder = "/".join(parts)
+            kfile = tree.kustomization_file(folder)
+            if kfile is not None and mentioned(kfile.path, text):
+                if folder not in built:
+                    probe = _Walker(view, set(), walker)
+                    probe.build_folder(folder, ())
+                    built[folder] = probe.graph.reached_files
+                if doc.path in built[folder]:
+                    out.append(doc)
+                    break
+            parts.pop()
+    return out
+
+
+def _live_syncs(files: list[SourceFile], synthetic: list[tuple[Document, tuple[str, Pos, str, str]]]
+                ) -> list[tuple[Document, tuple[str, Pos, str, str]]]:
+    """Of several FluxInstance syncs, the ones something installs: a kustomization file lists the
+    file (as a resource, or as a values file of a generator) or tooling names it. A FluxInstance
+    left in a folder nothing builds is a stale copy (flux-operator keeps one instance per
+    cluster), not a second cluster. When none or all are installed, all are kept."""
+    listed: set[str] = set()
+    for source in files:
+        if source.path.rsplit("/", 1)[-1] not in KUSTOMIZATION_NAMES or not source.documents:
+            continue
+        data = source.documents[0].data
+        if not isinstance(data, dict):
+            continue
+        folder = source.path.rsplit("/", 1)[0] if "/" in source.path else ""
+        refs = [e for e in data.get("resources") or [] if isinstance(e, str)] \
+            if isinstance(data.get("resources"), list) else []
+        for section in ("configMapGenerator", "secretGenerator", "patches", "patchesStrategicMerge"):
+            refs.extend(_file_refs(data.get(section)))
+        for ref in refs:
+            target = normalize(folder, ref.strip())
+            if target is not None:
+                listed.add(target)
+    text: Optional[str] = None
+    live = []
+    for doc, sync in synthetic:
+        if doc.path in listed:
+            live.append((doc, sync))
+            continue
+        if text is None:
+            text = tooling_text(files)
+        if text and mentioned(doc.path, text):
+            live.append((doc, sync))
+    return live or synthetic
+
+
+def _merge_roots(graph: FluxGraph, overlaps: list[tuple[Document, Document]], lone: list[Document]) -> None:
+    """A tooling-applied root whose tree reaches a Flux Kustomization of another entrypoint is
+    that entrypoint's cluster; so is one that overlaps nothing when the repository has a single
+    other cluster.
+    Every node and applied object then names the first of them as its root."""
+    parent: dict[int, Document] = {}
+
+    def find(doc: Document) -> Document:
+        while id(doc) in parent:
+            doc = parent[id(doc)]
+        return doc
+
+    order = {id(n.doc): i for i, n in enumerate(graph.roots)}
+
+    def union(a: Document, b: Document) -> None:
+        ra, rb = find(a), find(b)
+        if ra is not rb:
+            first, second = sorted((ra, rb), key=lambda d: order.get(id(d), len(order)))
+            parent[id(second)] = first
+
+    tooling = {id(d) for d in lone}
+    for a, b in overlaps:
+        # Two entrypoints of their own may be two clusters sharing a folder: only a tooling
+        # root is known to belong to the cluster it overlaps.
+        if id(a) in tooling or id(b) in tooling:
+            union(a, b)
+    for doc in lone:
+        if find(doc) is not doc:
+            continue
+        others = {id(find(n.root or n.doc)): find(n.root or n.doc) for n in graph.roots
+                  if find(n.root or n.doc) is not doc}
+        if len(others) == 1:
+            union(next(iter(others.values())), doc)
+    if not parent:
+        return
+    from dataclasses import replace
+
+    def moved(item: Applied) -> Applied:
+        root = find(item.root) if item.root is not None else None
+        return item if root is item.root else replace(item, root=root)
+
+    for node in graph.nodes:
+        node.root = find(node.root) if node.root is not None else None
+        node.objects = [moved(a) for a in node.objects]
+    graph.applied = [moved(a) for a in graph.applied]
+
+
 def _gitrepository_ignore(files: list[SourceFile], entry_docs: list[Document]) -> Optional[str]:
     """``spec.ignore`` of the GitRepository the entrypoints sync from, when it sets one."""
     names = {(d.get("spec", "sourceRef", "name"), d.namespace or "flux-system") for d in entry_docs}
@@ -994,6 +1158,8 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
                 continue  # the same sync declared twice (HelmRelease and its values file, or a migration)
             seen_paths.add(path)
             synthetic.append((doc, sync))
+    if len(synthetic) > 1:
+        synthetic = _live_syncs(files, synthetic)
     source_names = {"flux-system"}
     for doc in entry_docs:
         name = doc.get("spec", "sourceRef", "name")
@@ -1001,6 +1167,7 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
             source_names.add(name)
     for _doc, sync in synthetic:
         source_names.add(sync[3])
+    source_names |= _same_repository_sources(documents, source_names, synthetic)
     view, excluded = artifact_view(files, _gitrepository_ignore(files, entry_docs))
     walker = _Walker(view, source_names)
     graph = walker.graph
@@ -1047,6 +1214,21 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
         node = walker.visit(root_ks, None, (label,), seen, namespace, root_ks, synthetic=True)
         if node is not None:
             graph.roots.append(node)
+    lone: list[Document] = []
+    if graph.mode == "entrypoints" and not explicit:
+        for doc in _tooling_roots(view, flux_ks, seen, excluded, walker):
+            if id(doc) in seen:
+                continue  # an earlier tooling root's tree reached it
+            graph.reached_files.add(doc.path)
+            node = walker.visit(doc, None, (f"{doc.path} (applied by tooling)",), seen)
+            if node is not None:
+                graph.roots.append(node)
+                graph.entrypoints.append(doc)
+                lone.append(doc)
+                if not any(a.doc is doc for a in node.objects):
+                    graph.applied.append(Applied(doc, doc.namespace or "flux-system", None, (doc.path,),
+                                                 EMPTY_SUBST, doc))
+    _merge_roots(graph, walker.overlaps, lone)
     # A document reachable several times through one chain is applied once; keep distinct ones.
     unique: dict[tuple[int, Optional[str], int, Optional[str]], Applied] = {}
     for applied in graph.applied:
@@ -1078,6 +1260,67 @@ def _synthetic_root(doc: Document, sync: tuple[str, Pos, str, str]) -> Document:
     data["metadata"] = meta
     data["spec"] = spec
     return Document(doc.path, doc.index, data, doc.line, doc.doc_class)
+
+
+# --- files that tooling applies by hand -----------------------------------------------------
+_TOOLING_NAME = re.compile(
+    r"^(?:taskfile.*|makefile|gnumakefile|justfile|\.justfile|helmfile.*|talconfig.*|talenv.*|"
+    r"docker-compose.*|compose\.ya?ml)$|\.(?:sh|bash|zsh|fish|mk|just|ps1|py|nu)$", re.IGNORECASE)
+_TOOLING_DIRS = (".taskfiles/", ".github/workflows/", ".gitea/workflows/", ".forgejo/workflows/", "scripts/",
+                 "hack/", ".just/")
+
+
+def tooling_text(files: list[SourceFile]) -> str:
+    """Text of the files that apply things by hand: Taskfiles, scripts, helmfiles, CI workflows,
+    Talos and talhelper configs (documentation is not tooling)."""
+    parts = []
+    for source in files:
+        name = source.path.rsplit("/", 1)[-1]
+        if not source.text or source.kind not in (FileKind.TEXT, FileKind.TEMPLATE, FileKind.YAML):
+            continue
+        tooling = bool(_TOOLING_NAME.search(name)) or any(
+            source.path.startswith(d) or f"/{d}" in source.path for d in _TOOLING_DIRS)
+        if not tooling and source.kind == FileKind.YAML:
+            tooling = any(d.doc_class in (DocClass.TALOS, DocClass.TALHELPER) for d in source.documents)
+        if tooling:
+            parts.append(source.text)
+    return "\n".join(parts)
+
+
+def mentioned(path: str, text: str) -> bool:
+    parts = path.split("/")
+    name = parts[-1]
+    stem = path if name not in ("kustomization.yaml", "kustomization.yml", "Kustomization") \
+        else "/".join(parts[:-1])
+    pieces = stem.split("/")
+    for start in range(0, max(1, len(pieces) - 1)):
+        if mentions(text, "/".join(pieces[start:])):
+            return True
+    return False
+
+
+def mentions(text: str, word: str) -> bool:
+    """``word`` occurs in ``text`` not glued to a word character, '.' or '-' on either side.
+
+    A substring scan (C speed) with a boundary check at each hit; the tooling text of a large repo
+    is megabytes and this runs for every candidate file.
+    """
+    if not word:
+        return False
+    at = text.find(word)
+    while at != -1:
+        end = at + len(word)
+        before = text[at - 1] if at > 0 else ""
+        after = text[end] if end < len(text) else ""
+        if not _glued(before) and not _glued(after):
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
+def _glued(char: str) -> bool:
+    return bool(char) and (char.isalnum() or char in "_.-")
+
 
 
 # --- files nothing applies -------------------------------------------------------------------

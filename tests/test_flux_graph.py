@@ -318,7 +318,7 @@ def test_mentions_matches_the_boundary_regex(text: str, word: str) -> None:
     # scan that replaced a per-call regex (40 s -> 1.4 s on a repo of many clusters) means the same.
     import re
 
-    from homeops_lint.checks.flux import _mentions
+    from homeops_lint.flux import mentions
 
     expected = bool(re.search(r"(?<![\w.-])" + re.escape(word) + r"(?![\w.-])", text))
-    assert _mentions(text, word) == expected
+    assert mentions(text, word) == expected

@@ -3,15 +3,14 @@ duplicates, dead files, substitutions and removed APIs (domain.md §5)."""
 from __future__ import annotations
 
 import fnmatch
-import re
 from typing import Any, Iterable, Optional
 
 from ..context import Context
 from ..flux import (
-    HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, SUBSTITUTE_OPT_OUT, Applied, FluxGraph, KsNode, dead_files,
-    format_chain, variables_in,
+    HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, SUBSTITUTE_OPT_OUT, Applied, FluxGraph, KsNode, mentioned,
+    mentions, tooling_text, dead_files, format_chain, variables_in,
 )
-from ..model import DocClass, Document, FileKind, KeyPath, SourceFile, iter_nodes
+from ..model import DocClass, Document, KeyPath, Severity, SourceFile, iter_nodes
 
 FAMILIES = ("flux",)
 SOURCE_KINDS = ("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart")
@@ -206,7 +205,34 @@ def _cycles(ctx: Context, edges: dict[Any, list[tuple[Any, Applied, int]]]) -> N
 
 
 # --- duplicates -------------------------------------------------------------------------------
+def _rendered(applied: Applied) -> Any:
+    """The object as its Kustomization applies it (after postBuild substitution), without the
+    namespace and name that already identify it; unknown variables stay as written."""
+    def render(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): render(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [render(v) for v in value]
+        if isinstance(value, str) and "${" in value and applied.substitutions.enabled:
+            resolved = applied.substitutions.resolve(value)
+            return value if resolved is None else resolved
+        return value
+
+    data = render(applied.doc.data)
+    meta = data.get("metadata") if isinstance(data, dict) else None
+    if isinstance(meta, dict):
+        meta.pop("namespace", None)
+        meta.pop("name", None)
+    return data
+
+
 def _duplicates(ctx: Context) -> None:
+    """Two Kustomizations applying the same object. kustomize-controller applies server-side with
+    one field manager and stamps the object with the applying Kustomization's ownership labels;
+    its garbage collection deletes only objects that carry its own labels. Identical definitions
+    therefore converge (only the ownership labels flip): a warning. Different definitions
+    overwrite each other on every reconcile (drift, and a prune by the current owner deletes an
+    object the other still declares): an error. Twice in one build, kustomize fails: an error."""
     groups: dict[tuple[int, str, str, str, str], list[Applied]] = {}
     for applied in ctx.index.applied:
         doc = applied.doc
@@ -225,21 +251,33 @@ def _duplicates(ctx: Context) -> None:
             continue
         ordered = sorted(distinct.values(), key=lambda a: (a.doc.path, a.doc.line))
         first = ordered[0]
+        first_ks = first.kustomization.name if first.kustomization else "?"
         for other in ordered[1:]:
-            if other.doc is first.doc and other.kustomization is not first.kustomization:
-                where = (f"both Flux Kustomizations {first.kustomization.name if first.kustomization else '?'} "
-                         f"and {other.kustomization.name if other.kustomization else '?'} apply this file; "
-                         "they fight over the object and a prune by either removes it")
-            elif other.kustomization is first.kustomization:
+            other_ks = other.kustomization.name if other.kustomization else "?"
+            severity: Optional[Severity] = None
+            if other.kustomization is first.kustomization:
                 where = (f"{first.doc.path}:{first.doc.pos('metadata', 'name').line} defines it too, in the "
                          "same build; kustomize fails with 'may not add resource with an already registered id'")
+            elif _rendered(other) == _rendered(first):
+                severity = Severity.WARNING
+                what = "this file" if other.doc is first.doc else \
+                    f"identical definitions ({first.doc.path}:{first.doc.pos('metadata', 'name').line} and this one)"
+                where = (f"Flux Kustomizations {first_ks} and {other_ks} both apply {what}; the object "
+                         "converges but its ownership flips between them, and it is deleted if the one that "
+                         "applied it last stops declaring it (until the other reconciles). Apply it from one "
+                         "Kustomization")
+            elif other.doc is first.doc:
+                where = (f"both Flux Kustomizations {first_ks} and {other_ks} apply this file, with different "
+                         "postBuild substitutions; each reconcile overwrites the other's version and a prune "
+                         "by either removes an object the other declares")
             else:
-                where = (f"{first.doc.path}:{first.doc.pos('metadata', 'name').line} defines it too "
-                         f"(Flux Kustomization {first.kustomization.name if first.kustomization else '?'}); "
-                         "the two Kustomizations fight over it and a prune by either removes it")
+                where = (f"{first.doc.path}:{first.doc.pos('metadata', 'name').line} defines it differently "
+                         f"(Flux Kustomization {first_ks}); each reconcile overwrites the other's version and "
+                         "a prune by either removes an object the other declares")
             ns = f"{namespace}/" if namespace else ""
             ctx.report("flux-duplicate-object", other.doc, ("metadata", "name"),
-                       f"{kind} {ns}{name} is applied twice: {where}", namespace=other.namespace)
+                       f"{kind} {ns}{name} is applied twice: {where}", namespace=other.namespace,
+                       severity=severity)
 
 
 # --- dead files -------------------------------------------------------------------------------
@@ -248,7 +286,7 @@ def unreachable_skip(ctx_options: dict[str, Any], files: list[SourceFile]) -> An
     tooling (Taskfiles, scripts, helmfiles, Talos configs) mentions by path."""
     skip_dirs = {str(d) for d in ctx_options.get("skip_dirs") or []}
     skip_globs = [str(g) for g in ctx_options.get("skip") or []]
-    tooling = _tooling_text(files) if ctx_options.get("tooling_mentions", True) else ""
+    tooling = tooling_text(files) if ctx_options.get("tooling_mentions", True) else ""
 
     def skip(path: str) -> bool:
         folders = path.split("/")[:-1]
@@ -256,68 +294,9 @@ def unreachable_skip(ctx_options: dict[str, Any], files: list[SourceFile]) -> An
             return True
         if any(fnmatch.fnmatchcase(path, g) for g in skip_globs):
             return True
-        return bool(tooling) and _mentioned(path, tooling)
+        return bool(tooling) and mentioned(path, tooling)
 
     return skip
-
-
-_TOOLING_NAME = re.compile(
-    r"^(?:taskfile.*|makefile|gnumakefile|justfile|\.justfile|helmfile.*|talconfig.*|talenv.*|"
-    r"docker-compose.*|compose\.ya?ml)$|\.(?:sh|bash|zsh|fish|mk|just|ps1|py|nu)$", re.IGNORECASE)
-_TOOLING_DIRS = (".taskfiles/", ".github/workflows/", ".gitea/workflows/", ".forgejo/workflows/", "scripts/",
-                 "hack/", ".just/")
-
-
-def _tooling_text(files: list[SourceFile]) -> str:
-    """Text of the files that apply things by hand: Taskfiles, scripts, helmfiles, CI workflows,
-    Talos and talhelper configs (documentation is not tooling)."""
-    parts = []
-    for source in files:
-        name = source.path.rsplit("/", 1)[-1]
-        if not source.text or source.kind not in (FileKind.TEXT, FileKind.TEMPLATE, FileKind.YAML):
-            continue
-        tooling = bool(_TOOLING_NAME.search(name)) or any(
-            source.path.startswith(d) or f"/{d}" in source.path for d in _TOOLING_DIRS)
-        if not tooling and source.kind == FileKind.YAML:
-            tooling = any(d.doc_class in (DocClass.TALOS, DocClass.TALHELPER) for d in source.documents)
-        if tooling:
-            parts.append(source.text)
-    return "\n".join(parts)
-
-
-def _mentioned(path: str, text: str) -> bool:
-    parts = path.split("/")
-    name = parts[-1]
-    stem = path if name not in ("kustomization.yaml", "kustomization.yml", "Kustomization") \
-        else "/".join(parts[:-1])
-    pieces = stem.split("/")
-    for start in range(0, max(1, len(pieces) - 1)):
-        if _mentions(text, "/".join(pieces[start:])):
-            return True
-    return False
-
-
-def _mentions(text: str, word: str) -> bool:
-    """``word`` occurs in ``text`` not glued to a word character, '.' or '-' on either side.
-
-    A substring scan (C speed) with a boundary check at each hit; the tooling text of a large repo
-    is megabytes and this runs for every candidate file.
-    """
-    if not word:
-        return False
-    at = text.find(word)
-    while at != -1:
-        end = at + len(word)
-        before = text[at - 1] if at > 0 else ""
-        after = text[end] if end < len(text) else ""
-        if not _glued(before) and not _glued(after):
-            return True
-        at = text.find(word, at + 1)
-    return False
-
-
-def _glued(char: str) -> bool:
-    return bool(char) and (char.isalnum() or char in "_.-")
 
 
 def _unreachable(ctx: Context, graph: FluxGraph) -> None:
