@@ -985,13 +985,11 @@ def repo_key(url: Any) -> Optional[str]:
     text = url.strip().lower()
     text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text)
     text = re.sub(r"^[^@/]+@", "", text)  # user@ (git@github.com:owner/repo)
-    host, sep, rest = text.partition("/")
-    if ":" in host and not sep:
-        host, _, rest = host.partition(":")
-    elif ":" in host:
-        host = host.split(":", 1)[0]  # host:port
-    elif not sep and ":" in text:
-        host, _, rest = text.partition(":")
+    host, _sep, rest = text.partition("/")
+    if ":" in host:
+        host, _, after = host.partition(":")
+        if not after.isdigit():  # scp-like host:owner/repo; host:port otherwise
+            rest = f"{after}/{rest}" if rest else after
     rest = rest.strip("/")
     if rest.endswith(".git"):
         rest = rest[:-4]
@@ -1210,6 +1208,13 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
         namespace = doc.namespace or "flux-system"
         graph.implicit_sources.add((sync[2], namespace, sync[3]))
         root_ks = _synthetic_root(doc, sync)
+        # flux-operator applies the instance's kustomize patches to the sync Kustomization too
+        # (how operator repos add ``decryption`` to it).
+        for base in (("spec",), ("spec", "values", "instance"), ("instance",)):
+            patches = inline_patches(doc.get(*base, "kustomize", "patches"))
+            if patches:
+                walker.kpatches[id(root_ks)] = patches
+                break
         label = f"{doc.path}:{sync[1].line} {doc.kind or 'flux-instance values'} {doc.name or 'instance'} sync"
         node = walker.visit(root_ks, None, (label,), seen, namespace, root_ks, synthetic=True)
         if node is not None:

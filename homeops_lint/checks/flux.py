@@ -96,6 +96,27 @@ def _sources(ctx: Context, graph: FluxGraph) -> None:
     def exists(root: int, kind: str, namespace: str, name: str) -> bool:
         return (root, kind, namespace, name) in defined or (kind, namespace, name) in implicit
 
+    # Sources written in the repository that no entrypoint's tree applies (a bootstrap folder, a
+    # file applied by hand): a real cluster may well have them, so their absence is not certain.
+    unapplied: dict[tuple[str, str], Document] = {}
+    for doc in ctx.index.all_of_kind(*SOURCE_KINDS, group=SOURCE_GROUP):
+        if not ctx.index.is_applied(doc):
+            unapplied.setdefault((doc.kind, doc.name), doc)
+
+    def missing(where: Document, key: KeyPath, what: str, kind: str, ref_ns: str, name: str, tail: str,
+                hint: str, namespace: Optional[str]) -> None:
+        outside = unapplied.get((kind, name))
+        if outside is not None:
+            ctx.report("flux-source-missing", where, key,
+                       f"{what} {kind} {ref_ns}/{name} is not applied by this cluster's Flux tree, but "
+                       f"{outside.path}:{outside.pos('metadata', 'name').line} defines it outside that tree "
+                       "(bootstrap or applied by hand?); if nothing creates it in the cluster, " + tail,
+                       value=True, namespace=namespace, severity=Severity.WARNING)
+            return
+        ctx.report("flux-source-missing", where, key,
+                   f"{what} {kind} {ref_ns}/{name} is not defined: nothing this cluster applies creates it{hint}, "
+                   f"so {tail}", value=True, namespace=namespace)
+
     roots = {id(n.doc) for n in graph.roots}
     for node in graph.nodes:
         if node.synthetic or id(node.doc) in roots:
@@ -113,10 +134,8 @@ def _sources(ctx: Context, graph: FluxGraph) -> None:
             hint = _elsewhere(defined, id(node.root), kind, name)
             if not hint and any(k == kind and n == name for k, _ns, n in implicit):
                 hint = " (the entrypoint's source lives in flux-system; set sourceRef.namespace: flux-system)"
-            ctx.report("flux-source-missing", node.doc, ("spec", "sourceRef", "name"),
-                       f"sourceRef {kind} {namespace}/{name} is not defined: nothing this cluster applies "
-                       f"creates it{hint}, so Flux never builds Kustomization {node.name}",
-                       value=True, namespace=node.namespace)
+            missing(node.doc, ("spec", "sourceRef", "name"), "sourceRef", kind, namespace, name,
+                    f"Flux never builds Kustomization {node.name}", hint, node.namespace)
     for applied in _applications(ctx, "HelmRelease", HELM_GROUP):
         root = id(applied.root)
         namespace = applied.namespace or ""
@@ -134,10 +153,8 @@ def _sources(ctx: Context, graph: FluxGraph) -> None:
         if not name or "${" in name or kind not in ("HelmRepository", "GitRepository", "OCIRepository", "Bucket"):
             continue
         if not exists(root, kind, ref_ns, name) and root not in uncertain:
-            ctx.report("flux-source-missing", applied.doc, key,
-                       f"chart source {kind} {ref_ns}/{name} is not defined: nothing this cluster applies "
-                       f"creates it{_elsewhere(defined, root, kind, name)}, so HelmRelease "
-                       f"{applied.doc.name} never installs", value=True, namespace=applied.namespace)
+            missing(applied.doc, key, "chart source", kind, ref_ns, name, f"HelmRelease {applied.doc.name} never installs",
+                    _elsewhere(defined, root, kind, name), applied.namespace)
 
 
 # --- dependsOn --------------------------------------------------------------------------------
@@ -404,8 +421,7 @@ def _required_fields(ctx: Context, graph: FluxGraph) -> None:
             continue
         seen.add(id(doc))
         if "prune" not in doc.get("spec"):
-            patched = any(n.doc is doc and "prune" in n.spec for n in graph.nodes)
-            if not patched:
+            if "prune" not in (ctx.index.effective_spec(doc) or {}):
                 ctx.report("flux-prune-missing", doc, ("spec",),
                            f"Kustomization {doc.name} has no spec.prune; it is required by "
                            f"{KUSTOMIZE_GROUP}/v1 and the API server rejects the object. Set prune: true "
@@ -431,10 +447,15 @@ def _required_fields(ctx: Context, graph: FluxGraph) -> None:
 
 def _sops_without_decryption(ctx: Context, graph: FluxGraph) -> None:
     nodes = {id(n.doc): n for n in graph.nodes}
+    # One Kustomization fails once per encrypted file, however many namespaces a shared
+    # component applies it to: one finding per (file document, Kustomization).
+    applications: dict[tuple[int, int], list[Applied]] = {}
     for applied in ctx.index.applied_of_kind("Secret"):
+        if applied.doc.sops and applied.doc.api_version == "v1" and applied.kustomization is not None:
+            applications.setdefault((id(applied.doc), id(applied.kustomization)), []).append(applied)
+    for group in applications.values():
+        applied = group[0]
         doc = applied.doc
-        if not doc.sops or doc.api_version != "v1" or applied.kustomization is None:
-            continue
         if str(doc.annotations().get("kustomize.toolkit.fluxcd.io/decrypt", "")) == "disabled":
             continue
         node = nodes.get(id(applied.kustomization))
@@ -443,8 +464,13 @@ def _sops_without_decryption(ctx: Context, graph: FluxGraph) -> None:
         if isinstance(decryption, dict) and decryption.get("provider"):
             continue
         ks = applied.kustomization
+        assert ks is not None
+        spaces = sorted({a.namespace or "" for a in group} - {""})
+        times = f" in {len(spaces)} namespaces ({', '.join(spaces[:4])}{', ...' if len(spaces) > 4 else ''})" \
+            if len(spaces) > 1 else ""
         ctx.report("flux-sops-no-decryption", doc, ("sops",),
-                   f"this SOPS-encrypted Secret is applied by Flux Kustomization {ks.name} ({ks.path}), which "
-                   "has no spec.decryption; Flux fails with 'is SOPS encrypted, configuring decryption is "
-                   "required'. Add decryption: {provider: sops, secretRef: {name: sops-age}} "
-                   f"(chain: {format_chain(applied.local_chain)})", namespace=applied.namespace)
+                   f"this SOPS-encrypted Secret is applied{times} by Flux Kustomization {ks.name} ({ks.path}), "
+                   "which has no spec.decryption (after its parent's patches); Flux fails with 'is SOPS "
+                   "encrypted, configuring decryption is required'. Add decryption: {provider: sops, "
+                   f"secretRef: {{name: sops-age}}}} (chain: {format_chain(applied.local_chain)})",
+                   namespace=applied.namespace)
