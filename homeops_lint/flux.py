@@ -249,6 +249,7 @@ class FluxGraph:
     # Sources Flux creates itself for an entrypoint (gotk-sync, FluxInstance): (kind, ns, name).
     implicit_sources: set[tuple[str, str, str]] = field(default_factory=set)
     excluded_files: set[str] = field(default_factory=set)  # files the source artifact leaves out
+    tooling: Any = None  # what tooling (Taskfiles, scripts, helmfiles) names, indexed when first asked
 
     @property
     def nodes(self) -> list[KsNode]:
@@ -1008,27 +1009,26 @@ def _same_repository_sources(documents: list[Document], names: set[str],
 
 
 def _tooling_roots(view: list[SourceFile], flux_ks: list[Document], seen: set[int],
-                   excluded: set[str], walker: "_Walker") -> list[Document]:
+                   excluded: set[str], walker: "_Walker", tooling: "Mentions") -> list[Document]:
     """Flux Kustomizations no entrypoint reaches but tooling applies by hand (a Taskfile's
     ``kubectl apply -k kubernetes/flux/config``): in the cluster they exist, so they are roots too."""
     candidates = [d for d in flux_ks if id(d) not in seen and d.path not in excluded]
     if not candidates:
         return []
-    text = tooling_text(view)
-    if not text:
+    if not tooling:
         return []
     tree = walker.tree
     out: list[Document] = []
     built: dict[str, set[str]] = {}
     for doc in candidates:
-        if mentioned(doc.path, text):
+        if tooling.path(doc.path):
             out.append(doc)
             continue
         parts = doc.path.split("/")[:-1]
         while parts:
             folder = "/".join(parts)
             kfile = tree.kustomization_file(folder)
-            if kfile is not None and mentioned(kfile.path, text):
+            if kfile is not None and tooling.path(kfile.path):
                 if folder not in built:
                     probe = _Walker(view, set(), walker)
                     probe.build_folder(folder, ())
@@ -1040,8 +1040,8 @@ def _tooling_roots(view: list[SourceFile], flux_ks: list[Document], seen: set[in
     return out
 
 
-def _live_syncs(files: list[SourceFile], synthetic: list[tuple[Document, tuple[str, Pos, str, str]]]
-                ) -> list[tuple[Document, tuple[str, Pos, str, str]]]:
+def _live_syncs(files: list[SourceFile], synthetic: list[tuple[Document, tuple[str, Pos, str, str]]],
+                tooling: "Mentions") -> list[tuple[Document, tuple[str, Pos, str, str]]]:
     """Of several FluxInstance syncs, the ones something installs: a kustomization file lists the
     file (as a resource, or as a values file of a generator) or tooling names it. A FluxInstance
     left in a folder nothing builds is a stale copy (flux-operator keeps one instance per
@@ -1062,17 +1062,28 @@ def _live_syncs(files: list[SourceFile], synthetic: list[tuple[Document, tuple[s
             target = normalize(folder, ref.strip())
             if target is not None:
                 listed.add(target)
-    text: Optional[str] = None
-    live = []
-    for doc, sync in synthetic:
-        if doc.path in listed:
-            live.append((doc, sync))
-            continue
-        if text is None:
-            text = tooling_text(files)
-        if text and mentioned(doc.path, text):
-            live.append((doc, sync))
+    live = [(doc, sync) for doc, sync in synthetic if doc.path in listed or tooling.path(doc.path)]
     return live or synthetic
+
+
+class _LazyMentions:
+    """The tooling mentions of a run, indexed on first use (most repositories never ask)."""
+
+    def __init__(self, files: list[SourceFile]) -> None:
+        self.files = files
+        self._index: Optional[Mentions] = None
+
+    @property
+    def index(self) -> Mentions:
+        if self._index is None:
+            self._index = Mentions(tooling_text(self.files))
+        return self._index
+
+    def __bool__(self) -> bool:
+        return bool(self.index)
+
+    def path(self, path: str) -> bool:
+        return self.index.path(path)
 
 
 def _merge_roots(graph: FluxGraph, overlaps: list[tuple[Document, Document]], lone: list[Document]) -> None:
@@ -1156,8 +1167,9 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
                 continue  # the same sync declared twice (HelmRelease and its values file, or a migration)
             seen_paths.add(path)
             synthetic.append((doc, sync))
+    tooling = _LazyMentions(files)
     if len(synthetic) > 1:
-        synthetic = _live_syncs(files, synthetic)
+        synthetic = _live_syncs(files, synthetic, tooling)
     source_names = {"flux-system"}
     for doc in entry_docs:
         name = doc.get("spec", "sourceRef", "name")
@@ -1221,7 +1233,7 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
             graph.roots.append(node)
     lone: list[Document] = []
     if graph.mode == "entrypoints" and not explicit:
-        for doc in _tooling_roots(view, flux_ks, seen, excluded, walker):
+        for doc in _tooling_roots(view, flux_ks, seen, excluded, walker, tooling):
             if id(doc) in seen:
                 continue  # an earlier tooling root's tree reached it
             graph.reached_files.add(doc.path)
@@ -1234,6 +1246,7 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
                     graph.applied.append(Applied(doc, doc.namespace or "flux-system", None, (doc.path,),
                                                  EMPTY_SUBST, doc))
     _merge_roots(graph, walker.overlaps, lone)
+    graph.tooling = tooling
     # A document reachable several times through one chain is applied once; keep distinct ones.
     unique: dict[tuple[int, Optional[str], int, Optional[str]], Applied] = {}
     for applied in graph.applied:
@@ -1321,6 +1334,47 @@ def mentions(text: str, word: str) -> bool:
             return True
         at = text.find(word, at + 1)
     return False
+
+
+class Mentions:
+    """Which paths the tooling text names, answered from an index of its path-like tokens.
+
+    ``mentions`` scans the text for every question; a large repository asks hundreds of them of
+    megabytes of Taskfiles and scripts. A word made of path characters occurs unglued exactly
+    when it is a run of whole ``/``-separated parts of one token, so each token's runs of two
+    or more parts are indexed once. Other words fall back to the scan.
+    """
+
+    _TOKEN = re.compile(r"[\w.\-/]+")
+    _MAX_PARTS = 12
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.runs: set[str] = set()
+        for token in self._TOKEN.findall(text):
+            if "/" not in token:
+                continue
+            parts = token.split("/")
+            for i in range(len(parts)):
+                for j in range(i + 2, min(len(parts), i + self._MAX_PARTS) + 1):
+                    self.runs.add("/".join(parts[i:j]))
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+    def word(self, word: str) -> bool:
+        if "/" in word and word.count("/") < self._MAX_PARTS and self._TOKEN.fullmatch(word) \
+                and "" not in word.split("/"):
+            return word in self.runs
+        return mentions(self.text, word)
+
+    def path(self, path: str) -> bool:
+        """A file (or, for a kustomization file, its folder) is named by a suffix of at least two
+        parts of its path."""
+        parts = path.split("/")
+        stem = path if parts[-1] not in KUSTOMIZATION_NAMES else "/".join(parts[:-1])
+        pieces = stem.split("/")
+        return any(self.word("/".join(pieces[start:])) for start in range(0, max(1, len(pieces) - 1)))
 
 
 def _glued(char: str) -> bool:

@@ -427,3 +427,18 @@ def test_source_defined_only_outside_the_flux_tree_is_a_warning(tree) -> None:
     found = [f for f in outside if f.rule == "flux-source-missing"]
     assert [f.severity.value for f in found] == ["warning"]
     assert "bootstrap/repos/bjw-s.yaml:3 defines it outside that tree" in found[0].message
+
+
+@settings(max_examples=500 if os.environ.get("CI") else 100, deadline=None)
+@given(st.text(alphabet="ab./-_ \n{}x1é", max_size=24),
+       st.lists(st.sampled_from(["a", "b", "x.yaml", "kustomization.yaml", "a-b"]), min_size=1, max_size=4))
+def test_mention_index_answers_like_the_scan(text: str, parts: list[str]) -> None:
+    # The token index that replaced one scan of the whole tooling text per question (sulibot:
+    # flux check 45 s -> 0.6 s of CPU) must name exactly the paths the scan names.
+    from homeops_lint.flux import Mentions, mentions
+
+    path = "/".join(parts)
+    stem = "/".join(parts[:-1]) if parts[-1] == "kustomization.yaml" else path  # a folder is named
+    pieces = stem.split("/")
+    expected = any(mentions(text, "/".join(pieces[i:])) for i in range(0, max(1, len(pieces) - 1)))
+    assert Mentions(text).path(path) == expected

@@ -7,8 +7,8 @@ from typing import Any, Iterable, Optional
 
 from ..context import Context
 from ..flux import (
-    HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, SUBSTITUTE_OPT_OUT, Applied, FluxGraph, KsNode, mentioned,
-    mentions, tooling_text, dead_files, format_chain, variables_in,
+    HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, SUBSTITUTE_OPT_OUT, Applied, FluxGraph, KsNode, Mentions,
+    dead_files, format_chain, tooling_text, variables_in,
 )
 from ..model import DocClass, Document, KeyPath, Severity, SourceFile, iter_nodes
 
@@ -298,12 +298,15 @@ def _duplicates(ctx: Context) -> None:
 
 
 # --- dead files -------------------------------------------------------------------------------
-def unreachable_skip(ctx_options: dict[str, Any], files: list[SourceFile]) -> Any:
+def unreachable_skip(ctx_options: dict[str, Any], files: list[SourceFile], known: Any = None) -> Any:
     """The files flux-unreachable leaves alone: bootstrap, docs, templates, archives, files that
-    tooling (Taskfiles, scripts, helmfiles, Talos configs) mentions by path."""
+    tooling (Taskfiles, scripts, helmfiles, Talos configs) mentions by path. ``known`` is the
+    graph's index of those mentions, reused when the graph already built it."""
     skip_dirs = {str(d) for d in ctx_options.get("skip_dirs") or []}
     skip_globs = [str(g) for g in ctx_options.get("skip") or []]
-    tooling = tooling_text(files) if ctx_options.get("tooling_mentions", True) else ""
+    tooling: Any = None
+    if ctx_options.get("tooling_mentions", True):
+        tooling = known if known is not None else Mentions(tooling_text(files))
 
     def skip(path: str) -> bool:
         folders = path.split("/")[:-1]
@@ -311,7 +314,7 @@ def unreachable_skip(ctx_options: dict[str, Any], files: list[SourceFile]) -> An
             return True
         if any(fnmatch.fnmatchcase(path, g) for g in skip_globs):
             return True
-        return bool(tooling) and mentioned(path, tooling)
+        return tooling is not None and bool(tooling) and tooling.path(path)
 
     return skip
 
@@ -320,7 +323,7 @@ def _unreachable(ctx: Context, graph: FluxGraph) -> None:
     if not ctx.enabled("flux-unreachable"):
         return
     files = ctx.index.files
-    skip = unreachable_skip(ctx.options("flux-unreachable"), files)
+    skip = unreachable_skip(ctx.options("flux-unreachable"), files, graph.tooling)
     for dead in dead_files(files, graph, skip):
         ctx.report("flux-unreachable", dead.path, pos=_pos(dead.line, dead.column), message=dead.message)
 
