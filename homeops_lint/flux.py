@@ -201,6 +201,7 @@ class GraphEvent:
     message: str
     resource: str = ""
     key: str = ""
+    severity: str = ""  # overrides the rule's default when the walk cannot be sure
 
 
 @dataclass
@@ -1133,6 +1134,41 @@ def _merge_roots(graph: FluxGraph, overlaps: list[tuple[Document, Document]], lo
     graph.applied = [moved(a) for a in graph.applied]
 
 
+def _kustomization_entry_events(tree: "_Tree", graph: FluxGraph) -> None:
+    """Remote entries of every kustomization file (a note: never fetched, never checked), and
+    entries leaving the repository in kustomization files no Flux build reaches (the walk
+    reports reached ones; whoever builds an unreached one by hand fails just the same)."""
+    for path, source in tree.files.items():
+        if path.rsplit("/", 1)[-1] not in KUSTOMIZATION_NAMES or not source.documents:
+            continue
+        data = source.documents[0].data
+        if not isinstance(data, dict):
+            continue
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        reached = path in graph.referenced_files
+        for section in ("resources", "components", "bases"):
+            entries = data.get(section)
+            if not isinstance(entries, list):
+                continue
+            for i, entry in enumerate(entries):
+                if not isinstance(entry, str) or not entry.strip():
+                    continue
+                entry = entry.strip()
+                pos = entries.item_pos(i) if hasattr(entries, "item_pos") else source.documents[0].pos(section)
+                if is_remote(entry):
+                    graph.events.append(GraphEvent(
+                        "flux-remote-resource", path, pos,
+                        f"{section} entry '{entry}' is remote: Flux downloads it at build time (unless "
+                        "kustomize-controller runs with --no-remote-bases) and homeops-lint does not, so "
+                        "the objects it adds are not checked", key=f"{section}[{i}]"))
+                elif not reached and "${" not in entry and normalize(folder, entry) is None:
+                    graph.events.append(GraphEvent(
+                        "flux-path-escape", path, pos,
+                        f"{section} entry '{entry}' leaves the repository; no Flux Kustomization builds this "
+                        "file, but any build of it (kubectl apply -k, a Taskfile) fails or reads files "
+                        "outside the repository", key=f"{section}[{i}]", severity="warning"))
+
+
 def _gitrepository_ignore(files: list[SourceFile], entry_docs: list[Document]) -> Optional[str]:
     """``spec.ignore`` of the GitRepository the entrypoints sync from, when it sets one."""
     names = {(d.get("spec", "sourceRef", "name"), d.namespace or "flux-system") for d in entry_docs}
@@ -1190,6 +1226,7 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
             for doc in documents:
                 graph.applied.append(Applied(doc, effective_namespace(doc, None), None, (doc.path,), EMPTY_SUBST))
             graph.reached_files = {f.path for f in files if f.documents}
+            _kustomization_entry_events(walker.tree, graph)
             return graph
         # No declared entrypoint: every Flux Kustomization that no other one reaches is a root.
         graph.mode = "inferred-roots"
@@ -1254,6 +1291,7 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
         unique.setdefault(key, applied)
     graph.applied = list(unique.values())
     _resolve_substitute_from(graph)
+    _kustomization_entry_events(walker.tree, graph)
     return graph
 
 

@@ -28,7 +28,8 @@ REMOVED_APIS = {
 def check(ctx: Context) -> None:
     graph = ctx.index.graph
     for event in graph.events:
-        ctx.report(event.rule, event.path, pos=event.pos, message=event.message, resource=event.resource)
+        ctx.report(event.rule, event.path, pos=event.pos, message=event.message, resource=event.resource,
+                   severity=Severity(event.severity) if event.severity else None)
     if not graph.has_flux:
         return
     _sources(ctx, graph)
