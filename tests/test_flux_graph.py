@@ -442,3 +442,20 @@ def test_mention_index_answers_like_the_scan(text: str, parts: list[str]) -> Non
     pieces = stem.split("/")
     expected = any(mentions(text, "/".join(pieces[i:])) for i in range(0, max(1, len(pieces) - 1)))
     assert Mentions(text).path(path) == expected
+
+
+def test_a_kustomization_tooling_applies_joins_the_single_cluster(tree) -> None:
+    repos = ks("repositories", "./bootstrap/repositories")
+    helm_repo = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\n"
+                 "metadata: {name: bjw-s, namespace: flux-system}\nspec: {interval: 1h, url: https://bjw-s.github.io/helm-charts}\n")
+    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: echo, namespace: flux-system}\n"
+               "spec:\n  interval: 1h\n  chart: {spec: {chart: app-template, sourceRef: {kind: HelmRepository, name: bjw-s}}}\n")
+    files = {"clusters/lab/flux-system/gotk-sync.yaml": GOTK, "clusters/lab/echo.yaml": release,
+             "bootstrap/flux/repositories-ks.yaml": repos, "bootstrap/repositories/bjw-s.yaml": helm_repo}
+    unnamed = lint(tree(files), "--select=flux-")
+    assert [f.severity.value for f in unnamed.findings if f.rule == "flux-source-missing"] == ["warning"]
+    named = lint(tree({**files, "Taskfile.yaml": "version: '3'\ntasks:\n  bootstrap:\n    cmds:\n"
+                       "      - kubectl apply -f bootstrap/flux/repositories-ks.yaml\n"}), "--select=flux-")
+    assert not [f for f in named.findings if f.rule == "flux-source-missing"]
+    roots = {a.root.name for a in named.index.applied if a.doc.kind == "HelmRepository"}
+    assert roots == {"flux-system"}  # one cluster: the tooling root joined the gotk entrypoint
