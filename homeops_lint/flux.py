@@ -2,7 +2,10 @@
 
 Semantics (domain.md §5.3): start at the entrypoints (the ``flux-system`` Kustomization of a
 ``flux bootstrap`` repo, a FluxInstance or flux-instance HelmRelease sync path, or the policy's
-``flux.entrypoints``). Build each Flux Kustomization's ``spec.path``: a folder with a kustomization
+``flux.entrypoints``), plus Flux Kustomizations no entrypoint reaches that tooling applies by hand
+(a Taskfile's ``kubectl apply -k kubernetes/flux/config``), which join the cluster they overlap. A
+GitRepository whose URL is the synced repository is this repository, whatever its name; a
+FluxInstance nothing installs is a stale copy when another one is installed. Build each Flux Kustomization's ``spec.path``: a folder with a kustomization
 file yields exactly what that file lists (resources and components, files and folders, recursively);
 a folder without one yields every ``*.yaml``/``*.yml`` file below it, stopping at sub-folders that
 have their own kustomization file (which are built as folders). Files the source artifact excludes
@@ -1090,8 +1093,7 @@ class _LazyMentions:
 def _merge_roots(graph: FluxGraph, overlaps: list[tuple[Document, Document]], lone: list[Document]) -> None:
     """A tooling-applied root whose tree reaches a Flux Kustomization of another entrypoint is
     that entrypoint's cluster; so is one that overlaps nothing when the repository has a single
-    other cluster.
-    Every node and applied object then names the first of them as its root."""
+    other cluster. Every node and applied object then names the first of them as its root."""
     parent: dict[int, Document] = {}
 
     def find(doc: Document) -> Document:
