@@ -2,7 +2,10 @@
 
 Semantics (domain.md §5.3): start at the entrypoints (the ``flux-system`` Kustomization of a
 ``flux bootstrap`` repo, a FluxInstance or flux-instance HelmRelease sync path, or the policy's
-``flux.entrypoints``). Build each Flux Kustomization's ``spec.path``: a folder with a kustomization
+``flux.entrypoints``), plus Flux Kustomizations no entrypoint reaches that tooling applies by hand
+(a Taskfile's ``kubectl apply -k kubernetes/flux/config``), which join the cluster they overlap. A
+GitRepository whose URL is the synced repository is this repository, whatever its name; a
+FluxInstance nothing installs is a stale copy when another one is installed. Build each Flux Kustomization's ``spec.path``: a folder with a kustomization
 file yields exactly what that file lists (resources and components, files and folders, recursively);
 a folder without one yields every ``*.yaml``/``*.yml`` file below it, stopping at sub-folders that
 have their own kustomization file (which are built as folders). Files the source artifact excludes
@@ -201,6 +204,7 @@ class GraphEvent:
     message: str
     resource: str = ""
     key: str = ""
+    severity: str = ""  # overrides the rule's default when the walk cannot be sure
 
 
 @dataclass
@@ -249,6 +253,7 @@ class FluxGraph:
     # Sources Flux creates itself for an entrypoint (gotk-sync, FluxInstance): (kind, ns, name).
     implicit_sources: set[tuple[str, str, str]] = field(default_factory=set)
     excluded_files: set[str] = field(default_factory=set)  # files the source artifact leaves out
+    tooling: Any = None  # what tooling (Taskfiles, scripts, helmfiles) names, indexed when first asked
 
     @property
     def nodes(self) -> list[KsNode]:
@@ -555,6 +560,10 @@ class _Walker:
         self.source_names = root_source_names
         self.visiting: set[str] = set()
         self.kpatches = shared.kpatches if shared is not None else _kustomize_patches_by_doc(self.tree)
+        # The entrypoint whose tree first reached each Flux Kustomization, and the pairs of
+        # entrypoints whose trees reach the same one (they describe the same cluster).
+        self.owner: dict[int, Document] = {}
+        self.overlaps: list[tuple[Document, Document]] = []
 
     # --- kustomize builds -------------------------------------------------------------
     def build_folder(self, folder: str, chain: tuple[str, ...], depth: int = 0) -> Build:
@@ -669,8 +678,12 @@ class _Walker:
               namespace: Optional[str] = None, root: Optional[Document] = None,
               parent_subst: Optional[Substitutions] = None, synthetic: bool = False) -> Optional[KsNode]:
         if id(ks) in seen:
+            first = self.owner.get(id(ks))
+            if first is not None and first is not (root or ks):
+                self.overlaps.append((first, root or ks))
             return None
         seen.add(id(ks))
+        self.owner[id(ks)] = root or ks
         namespace = namespace or ks.namespace or "flux-system"
         patches = self.kpatches.get(id(ks), []) + (inline_patches(parent.spec.get("patches")) if parent else [])
         effective = patched_spec(ks, namespace, patches)
@@ -960,6 +973,204 @@ def _entrypoint_sync(doc: Document) -> Optional[tuple[str, Pos, str, str]]:
             name if isinstance(name, str) else default_ns)
 
 
+def _sync_url(doc: Document) -> Optional[str]:
+    """The repository URL a FluxInstance (or flux-instance chart values) syncs from."""
+    for base in (("spec", "sync"), ("spec", "values", "instance", "sync"), ("instance", "sync")):
+        url = doc.get(*base, "url")
+        if isinstance(url, str):
+            return url
+    return None
+
+
+def repo_key(url: Any) -> Optional[str]:
+    """``host/owner/repo`` of a Git URL in any of its spellings (https, ssh, scp-like, ``.git``),
+    so two sources can be told to point at the same repository."""
+    if not isinstance(url, str) or not url.strip() or "${" in url:
+        return None
+    text = url.strip().lower()
+    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text)
+    text = re.sub(r"^[^@/]+@", "", text)  # user@ (git@github.com:owner/repo)
+    host, _sep, rest = text.partition("/")
+    if ":" in host:
+        host, _, after = host.partition(":")
+        if not after.isdigit():  # scp-like host:owner/repo; host:port otherwise
+            rest = f"{after}/{rest}" if rest else after
+    rest = rest.strip("/")
+    if rest.endswith(".git"):
+        rest = rest[:-4]
+    return f"{host}/{rest}" if host and rest else None
+
+
+def _same_repository_sources(documents: list[Document], names: set[str],
+                             synthetic: list[tuple[Document, tuple[str, Pos, str, str]]]) -> set[str]:
+    """Names of the GitRepositories that point at the repository the entrypoints sync from: a
+    Kustomization whose sourceRef names one of them builds this repository, not another one."""
+    keys = {repo_key(_sync_url(doc)) for doc, _sync in synthetic}
+    repos = [d for d in documents if d.kind == "GitRepository" and d.group == SOURCE_GROUP]
+    keys.update(repo_key(d.get("spec", "url")) for d in repos if d.name in names)
+    keys.discard(None)
+    return {d.name for d in repos if d.name and repo_key(d.get("spec", "url")) in keys}
+
+
+def _tooling_roots(view: list[SourceFile], flux_ks: list[Document], seen: set[int],
+                   excluded: set[str], walker: "_Walker", tooling: "Mentions") -> list[Document]:
+    """Flux Kustomizations no entrypoint reaches but tooling applies by hand (a Taskfile's
+    ``kubectl apply -k kubernetes/flux/config``): in the cluster they exist, so they are roots too."""
+    candidates = [d for d in flux_ks if id(d) not in seen and d.path not in excluded]
+    if not candidates:
+        return []
+    if not tooling:
+        return []
+    tree = walker.tree
+    out: list[Document] = []
+    built: dict[str, set[str]] = {}
+    for doc in candidates:
+        if tooling.path(doc.path):
+            out.append(doc)
+            continue
+        parts = doc.path.split("/")[:-1]
+        while parts:
+            folder = "/".join(parts)
+            kfile = tree.kustomization_file(folder)
+            if kfile is not None and tooling.path(kfile.path):
+                if folder not in built:
+                    probe = _Walker(view, set(), walker)
+                    probe.build_folder(folder, ())
+                    built[folder] = probe.graph.reached_files
+                if doc.path in built[folder]:
+                    out.append(doc)
+                    break
+            parts.pop()
+    return out
+
+
+def _live_syncs(files: list[SourceFile], synthetic: list[tuple[Document, tuple[str, Pos, str, str]]],
+                tooling: "Mentions") -> list[tuple[Document, tuple[str, Pos, str, str]]]:
+    """Of several FluxInstance syncs, the ones something installs: a kustomization file lists the
+    file (as a resource, or as a values file of a generator) or tooling names it. A FluxInstance
+    left in a folder nothing builds is a stale copy (flux-operator keeps one instance per
+    cluster), not a second cluster. When none or all are installed, all are kept."""
+    listed: set[str] = set()
+    for source in files:
+        if source.path.rsplit("/", 1)[-1] not in KUSTOMIZATION_NAMES or not source.documents:
+            continue
+        data = source.documents[0].data
+        if not isinstance(data, dict):
+            continue
+        folder = source.path.rsplit("/", 1)[0] if "/" in source.path else ""
+        refs = [e for e in data.get("resources") or [] if isinstance(e, str)] \
+            if isinstance(data.get("resources"), list) else []
+        for section in ("configMapGenerator", "secretGenerator", "patches", "patchesStrategicMerge"):
+            refs.extend(_file_refs(data.get(section)))
+        for ref in refs:
+            target = normalize(folder, ref.strip())
+            if target is not None:
+                listed.add(target)
+    live = [(doc, sync) for doc, sync in synthetic if doc.path in listed or tooling.path(doc.path)]
+    return live or synthetic
+
+
+class _LazyMentions:
+    """The tooling mentions of a run, indexed on first use (most repositories never ask)."""
+
+    def __init__(self, files: list[SourceFile]) -> None:
+        self.files = files
+        self._index: Optional[Mentions] = None
+
+    @property
+    def index(self) -> Mentions:
+        if self._index is None:
+            self._index = Mentions(tooling_text(self.files))
+        return self._index
+
+    def __bool__(self) -> bool:
+        return bool(self.index)
+
+    def path(self, path: str) -> bool:
+        return self.index.path(path)
+
+
+def _merge_roots(graph: FluxGraph, overlaps: list[tuple[Document, Document]], lone: list[Document]) -> None:
+    """A tooling-applied root whose tree reaches a Flux Kustomization of another entrypoint is
+    that entrypoint's cluster; so is one that overlaps nothing when the repository has a single
+    other cluster. Every node and applied object then names the first of them as its root."""
+    parent: dict[int, Document] = {}
+
+    def find(doc: Document) -> Document:
+        while id(doc) in parent:
+            doc = parent[id(doc)]
+        return doc
+
+    order = {id(n.doc): i for i, n in enumerate(graph.roots)}
+
+    def union(a: Document, b: Document) -> None:
+        ra, rb = find(a), find(b)
+        if ra is not rb:
+            first, second = sorted((ra, rb), key=lambda d: order.get(id(d), len(order)))
+            parent[id(second)] = first
+
+    tooling = {id(d) for d in lone}
+    for a, b in overlaps:
+        # Two entrypoints of their own may be two clusters sharing a folder: only a tooling
+        # root is known to belong to the cluster it overlaps.
+        if id(a) in tooling or id(b) in tooling:
+            union(a, b)
+    for doc in lone:
+        if find(doc) is not doc:
+            continue
+        others = {id(find(n.root or n.doc)): find(n.root or n.doc) for n in graph.roots
+                  if find(n.root or n.doc) is not doc}
+        if len(others) == 1:
+            union(next(iter(others.values())), doc)
+    if not parent:
+        return
+    from dataclasses import replace
+
+    def moved(item: Applied) -> Applied:
+        root = find(item.root) if item.root is not None else None
+        return item if root is item.root else replace(item, root=root)
+
+    for node in graph.nodes:
+        node.root = find(node.root) if node.root is not None else None
+        node.objects = [moved(a) for a in node.objects]
+    graph.applied = [moved(a) for a in graph.applied]
+
+
+def _kustomization_entry_events(tree: "_Tree", graph: FluxGraph) -> None:
+    """Remote entries of every kustomization file (a note: never fetched, never checked), and
+    entries leaving the repository in kustomization files no Flux build reaches (the walk
+    reports reached ones; whoever builds an unreached one by hand fails just the same)."""
+    for path, source in tree.files.items():
+        if path.rsplit("/", 1)[-1] not in KUSTOMIZATION_NAMES or not source.documents:
+            continue
+        data = source.documents[0].data
+        if not isinstance(data, dict):
+            continue
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        reached = path in graph.referenced_files
+        for section in ("resources", "components", "bases"):
+            entries = data.get(section)
+            if not isinstance(entries, list):
+                continue
+            for i, entry in enumerate(entries):
+                if not isinstance(entry, str) or not entry.strip():
+                    continue
+                entry = entry.strip()
+                pos = entries.item_pos(i) if hasattr(entries, "item_pos") else source.documents[0].pos(section)
+                if is_remote(entry):
+                    graph.events.append(GraphEvent(
+                        "flux-remote-resource", path, pos,
+                        f"{section} entry '{entry}' is remote: Flux downloads it at build time (unless "
+                        "kustomize-controller runs with --no-remote-bases) and homeops-lint does not, so "
+                        "the objects it adds are not checked", key=f"{section}[{i}]"))
+                elif not reached and "${" not in entry and normalize(folder, entry) is None:
+                    graph.events.append(GraphEvent(
+                        "flux-path-escape", path, pos,
+                        f"{section} entry '{entry}' leaves the repository; no Flux Kustomization builds this "
+                        "file, but any build of it (kubectl apply -k, a Taskfile) fails or reads files "
+                        "outside the repository", key=f"{section}[{i}]", severity="warning"))
+
+
 def _gitrepository_ignore(files: list[SourceFile], entry_docs: list[Document]) -> Optional[str]:
     """``spec.ignore`` of the GitRepository the entrypoints sync from, when it sets one."""
     names = {(d.get("spec", "sourceRef", "name"), d.namespace or "flux-system") for d in entry_docs}
@@ -994,6 +1205,9 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
                 continue  # the same sync declared twice (HelmRelease and its values file, or a migration)
             seen_paths.add(path)
             synthetic.append((doc, sync))
+    tooling = _LazyMentions(files)
+    if len(synthetic) > 1:
+        synthetic = _live_syncs(files, synthetic, tooling)
     source_names = {"flux-system"}
     for doc in entry_docs:
         name = doc.get("spec", "sourceRef", "name")
@@ -1001,6 +1215,7 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
             source_names.add(name)
     for _doc, sync in synthetic:
         source_names.add(sync[3])
+    source_names |= _same_repository_sources(documents, source_names, synthetic)
     view, excluded = artifact_view(files, _gitrepository_ignore(files, entry_docs))
     walker = _Walker(view, source_names)
     graph = walker.graph
@@ -1013,6 +1228,7 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
             for doc in documents:
                 graph.applied.append(Applied(doc, effective_namespace(doc, None), None, (doc.path,), EMPTY_SUBST))
             graph.reached_files = {f.path for f in files if f.documents}
+            _kustomization_entry_events(walker.tree, graph)
             return graph
         # No declared entrypoint: every Flux Kustomization that no other one reaches is a root.
         graph.mode = "inferred-roots"
@@ -1043,10 +1259,33 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
         namespace = doc.namespace or "flux-system"
         graph.implicit_sources.add((sync[2], namespace, sync[3]))
         root_ks = _synthetic_root(doc, sync)
+        # flux-operator applies the instance's kustomize patches to the sync Kustomization too
+        # (how operator repos add ``decryption`` to it).
+        for base in (("spec",), ("spec", "values", "instance"), ("instance",)):
+            patches = inline_patches(doc.get(*base, "kustomize", "patches"))
+            if patches:
+                walker.kpatches[id(root_ks)] = patches
+                break
         label = f"{doc.path}:{sync[1].line} {doc.kind or 'flux-instance values'} {doc.name or 'instance'} sync"
         node = walker.visit(root_ks, None, (label,), seen, namespace, root_ks, synthetic=True)
         if node is not None:
             graph.roots.append(node)
+    lone: list[Document] = []
+    if graph.mode == "entrypoints" and not explicit:
+        for doc in _tooling_roots(view, flux_ks, seen, excluded, walker, tooling):
+            if id(doc) in seen:
+                continue  # an earlier tooling root's tree reached it
+            graph.reached_files.add(doc.path)
+            node = walker.visit(doc, None, (f"{doc.path} (applied by tooling)",), seen)
+            if node is not None:
+                graph.roots.append(node)
+                graph.entrypoints.append(doc)
+                lone.append(doc)
+                if not any(a.doc is doc for a in node.objects):
+                    graph.applied.append(Applied(doc, doc.namespace or "flux-system", None, (doc.path,),
+                                                 EMPTY_SUBST, doc))
+    _merge_roots(graph, walker.overlaps, lone)
+    graph.tooling = tooling
     # A document reachable several times through one chain is applied once; keep distinct ones.
     unique: dict[tuple[int, Optional[str], int, Optional[str]], Applied] = {}
     for applied in graph.applied:
@@ -1054,6 +1293,7 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
         unique.setdefault(key, applied)
     graph.applied = list(unique.values())
     _resolve_substitute_from(graph)
+    _kustomization_entry_events(walker.tree, graph)
     return graph
 
 
@@ -1078,6 +1318,108 @@ def _synthetic_root(doc: Document, sync: tuple[str, Pos, str, str]) -> Document:
     data["metadata"] = meta
     data["spec"] = spec
     return Document(doc.path, doc.index, data, doc.line, doc.doc_class)
+
+
+# --- files that tooling applies by hand -----------------------------------------------------
+_TOOLING_NAME = re.compile(
+    r"^(?:taskfile.*|makefile|gnumakefile|justfile|\.justfile|helmfile.*|talconfig.*|talenv.*|"
+    r"docker-compose.*|compose\.ya?ml)$|\.(?:sh|bash|zsh|fish|mk|just|ps1|py|nu)$", re.IGNORECASE)
+_TOOLING_DIRS = (".taskfiles/", ".github/workflows/", ".gitea/workflows/", ".forgejo/workflows/", "scripts/",
+                 "hack/", ".just/")
+
+
+def tooling_text(files: list[SourceFile]) -> str:
+    """Text of the files that apply things by hand: Taskfiles, scripts, helmfiles, CI workflows,
+    Talos and talhelper configs (documentation is not tooling)."""
+    parts = []
+    for source in files:
+        name = source.path.rsplit("/", 1)[-1]
+        if not source.text or source.kind not in (FileKind.TEXT, FileKind.TEMPLATE, FileKind.YAML):
+            continue
+        tooling = bool(_TOOLING_NAME.search(name)) or any(
+            source.path.startswith(d) or f"/{d}" in source.path for d in _TOOLING_DIRS)
+        if not tooling and source.kind == FileKind.YAML:
+            tooling = any(d.doc_class in (DocClass.TALOS, DocClass.TALHELPER) for d in source.documents)
+        if tooling:
+            parts.append(source.text)
+    return "\n".join(parts)
+
+
+def mentioned(path: str, text: str) -> bool:
+    parts = path.split("/")
+    name = parts[-1]
+    stem = path if name not in ("kustomization.yaml", "kustomization.yml", "Kustomization") \
+        else "/".join(parts[:-1])
+    pieces = stem.split("/")
+    for start in range(0, max(1, len(pieces) - 1)):
+        if mentions(text, "/".join(pieces[start:])):
+            return True
+    return False
+
+
+def mentions(text: str, word: str) -> bool:
+    """``word`` occurs in ``text`` not glued to a word character, '.' or '-' on either side.
+
+    A substring scan (C speed) with a boundary check at each hit; the tooling text of a large repo
+    is megabytes and this runs for every candidate file.
+    """
+    if not word:
+        return False
+    at = text.find(word)
+    while at != -1:
+        end = at + len(word)
+        before = text[at - 1] if at > 0 else ""
+        after = text[end] if end < len(text) else ""
+        if not _glued(before) and not _glued(after):
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
+class Mentions:
+    """Which paths the tooling text names, answered from an index of its path-like tokens.
+
+    ``mentions`` scans the text for every question; a large repository asks hundreds of them of
+    megabytes of Taskfiles and scripts. A word made of path characters occurs unglued exactly
+    when it is a run of whole ``/``-separated parts of one token, so each token's runs of two
+    or more parts are indexed once. Other words fall back to the scan.
+    """
+
+    _TOKEN = re.compile(r"[\w.\-/]+")
+    _MAX_PARTS = 12
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.runs: set[str] = set()
+        for token in self._TOKEN.findall(text):
+            if "/" not in token:
+                continue
+            parts = token.split("/")
+            for i in range(len(parts)):
+                for j in range(i + 2, min(len(parts), i + self._MAX_PARTS) + 1):
+                    self.runs.add("/".join(parts[i:j]))
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+    def word(self, word: str) -> bool:
+        if "/" in word and word.count("/") < self._MAX_PARTS and self._TOKEN.fullmatch(word) \
+                and "" not in word.split("/"):
+            return word in self.runs
+        return mentions(self.text, word)
+
+    def path(self, path: str) -> bool:
+        """A file (or, for a kustomization file, its folder) is named by a suffix of at least two
+        parts of its path."""
+        parts = path.split("/")
+        stem = path if parts[-1] not in KUSTOMIZATION_NAMES else "/".join(parts[:-1])
+        pieces = stem.split("/")
+        return any(self.word("/".join(pieces[start:])) for start in range(0, max(1, len(pieces) - 1)))
+
+
+def _glued(char: str) -> bool:
+    return bool(char) and (char.isalnum() or char in "_.-")
+
 
 
 # --- files nothing applies -------------------------------------------------------------------

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterable, Iterator, Optional
 
-from .flux import Applied, FluxGraph, Substitutions, build_graph
+from .flux import Applied, FluxGraph, KsNode, Substitutions, build_graph
 from .model import DocClass, Document, SourceFile
 
 
@@ -90,6 +90,23 @@ class RepoIndex:
         """Every way Flux applies ``doc`` (a shared component is applied once per including Kustomization)."""
         # One dict lookup, not a scan of the applied set: checks call this per document.
         return list(self._applications.get(id(doc), ()))
+
+    @cached_property
+    def _ks_nodes(self) -> dict[int, KsNode]:
+        out: dict[int, KsNode] = {}
+        for node in self.graph.nodes:
+            out.setdefault(id(node.doc), node)
+        return out
+
+    def effective_spec(self, doc: Document) -> Any:
+        """``spec`` as Flux applies it. For a Flux Kustomization the graph follows: after its
+        parent Kustomization's ``spec.patches`` (cluster-template's ``cluster-apps`` gives every
+        child ``sourceRef``, ``prune``, ``decryption``, ``postBuild``), the patches of the
+        kustomization file that lists it and a FluxInstance's ``kustomize.patches``. Unchanged
+        parts keep their positions; fields a patch added have none in this file. Any other
+        document: its own ``spec``."""
+        node = self._ks_nodes.get(id(doc))
+        return node.spec if node is not None else doc.get("spec")
 
     def iter_applied_docs(self) -> Iterator[Document]:
         seen: set[int] = set()

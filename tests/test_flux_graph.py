@@ -318,7 +318,144 @@ def test_mentions_matches_the_boundary_regex(text: str, word: str) -> None:
     # scan that replaced a per-call regex (40 s -> 1.4 s on a repo of many clusters) means the same.
     import re
 
-    from homeops_lint.checks.flux import _mentions
+    from homeops_lint.flux import mentions
 
     expected = bool(re.search(r"(?<![\w.-])" + re.escape(word) + r"(?![\w.-])", text))
-    assert _mentions(text, word) == expected
+    assert mentions(text, word) == expected
+
+
+# --- precision on real repositories (issue #13) -----------------------------------------------
+def test_repo_key_matches_every_spelling_of_one_repository() -> None:
+    from homeops_lint.flux import repo_key
+
+    spellings = ["https://github.com/Example/home-ops", "https://github.com/example/home-ops.git",
+                 "ssh://git@github.com/example/home-ops", "git@github.com:example/home-ops.git",
+                 "https://github.com/example/home-ops/"]
+    assert {repo_key(s) for s in spellings} == {"github.com/example/home-ops"}
+    assert repo_key("https://github.com/example/other-ops") != repo_key(spellings[0])
+    assert repo_key("${REPO_URL}") is None
+
+
+def _oci(tag: str) -> str:
+    return ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata: {name: app-template}\n"
+            f"spec: {{interval: 1h, url: oci://ghcr.io/bjw-s-labs/helm/app-template, ref: {{tag: {tag}}}}}\n")
+
+
+def test_duplicate_object_warns_when_identical_and_errs_when_different(tree) -> None:
+    apps = "\n---\n".join(ks(n, f"./apps/{n}", "  targetNamespace: media\n") for n in ("a", "b", "c", "d"))
+    root = tree({
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/apps.yaml": apps,
+        "apps/a/oci.yaml": _oci("4.0.1"),
+        "apps/b/oci.yaml": _oci("4.0.1"),  # identical to a: converges
+        "apps/c/cm.yaml": cm("same", "media"),
+        "apps/d/cm.yaml": cm("same", "media").replace("A: b", "A: c"),  # differs from c: they fight
+    })
+    found = {(f.path, f.severity.value) for f in lint(root, "--select=flux-").findings
+             if f.rule == "flux-duplicate-object"}
+    assert found == {("apps/b/oci.yaml", "warning"), ("apps/d/cm.yaml", "error")}
+
+
+SOPS_SECRET = ("apiVersion: v1\nkind: Secret\nmetadata: {name: sops-age}\n"
+               "stringData: {age.agekey: 'ENC[AES256_GCM,data:eA==,type:str]'}\n"
+               "sops: {mac: 'ENC[x]', version: 3.9.0}\n")
+
+
+def test_sops_without_decryption_is_one_finding_per_file_and_kustomization(tree) -> None:
+    component = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [./secret.sops.yaml]\n"
+    files = {
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/apps.yaml": ks("apps", "./apps"),
+        "components/sops/kustomization.yaml": component,
+        "components/sops/secret.sops.yaml": SOPS_SECRET,
+    }
+    for ns in ("one", "two", "three"):
+        files[f"apps/{ns}/kustomization.yaml"] = KUSTOMIZATION + f"namespace: {ns}\ncomponents: [../../components/sops]\n"
+    findings = [f for f in lint(tree(files), "--select=flux-").findings if f.rule == "flux-sops-no-decryption"]
+    assert len(findings) == 1
+    assert "in 3 namespaces" in findings[0].message
+
+
+def test_fluxinstance_kustomize_patches_reach_the_sync_kustomization(tree) -> None:
+    instance = """\
+apiVersion: fluxcd.controlplane.io/v1
+kind: FluxInstance
+metadata: {name: flux, namespace: flux-system}
+spec:
+  distribution: {version: 2.x}
+  sync: {kind: GitRepository, url: "https://github.com/example/home-ops", ref: refs/heads/main, path: kubernetes/flux}
+  kustomize:
+    patches:
+      - patch: |
+          - op: add
+            path: /spec/decryption
+            value: {provider: sops, secretRef: {name: sops-age}}
+        target: {group: kustomize.toolkit.fluxcd.io, kind: Kustomization}
+"""
+    files = {"bootstrap/instance.yaml": instance, "kubernetes/flux/secret.sops.yaml": SOPS_SECRET}
+    result = lint(tree(files), "--select=flux-")
+    assert not [f for f in result.findings if f.rule == "flux-sops-no-decryption"]
+    without = lint(tree({**files, "bootstrap/instance.yaml": instance.split("  kustomize:")[0]}), "--select=flux-")
+    assert [f.rule for f in without.findings if f.rule == "flux-sops-no-decryption"] == ["flux-sops-no-decryption"]
+
+
+def test_index_exposes_the_child_spec_after_the_parents_patches(tree) -> None:
+    parent = ks("cluster-apps", "./apps", "  patches:\n    - patch: |\n        apiVersion: kustomize.toolkit.fluxcd.io/v1\n"
+                "        kind: Kustomization\n        metadata: {name: _}\n"
+                "        spec: {decryption: {provider: sops}, postBuild: {substitute: {DOMAIN: example.org}}}\n"
+                "      target: {kind: Kustomization}\n")
+    child = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: echo, namespace: flux-system}\n"
+             "spec: {interval: 10m, path: ./echo, sourceRef: {kind: GitRepository, name: flux-system}}\n")
+    result = lint(tree({"clusters/lab/flux-system/gotk-sync.yaml": GOTK, "clusters/lab/apps.yaml": parent,
+                        "apps/echo.yaml": child, "echo/cm.yaml": cm("x", "default")}), "--select=flux-")
+    doc = next(d for d in result.index.all_of_kind("Kustomization") if d.name == "echo")
+    spec = result.index.effective_spec(doc)
+    assert spec["decryption"] == {"provider": "sops"}
+    assert spec["postBuild"] == {"substitute": {"DOMAIN": "example.org"}}
+    assert "decryption" not in doc.get("spec")
+
+
+def test_source_defined_only_outside_the_flux_tree_is_a_warning(tree) -> None:
+    helm_repo = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\n"
+                 "metadata: {name: bjw-s, namespace: flux-system}\nspec: {interval: 1h, url: https://bjw-s.github.io/helm-charts}\n")
+    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: echo, namespace: flux-system}\n"
+               "spec:\n  interval: 1h\n  chart: {spec: {chart: app-template, sourceRef: {kind: HelmRepository, name: bjw-s}}}\n")
+    files = {"clusters/lab/flux-system/gotk-sync.yaml": GOTK, "clusters/lab/echo.yaml": release}
+    alone = [f for f in lint(tree(files), "--select=flux-").findings if f.rule == "flux-source-missing"]
+    assert [f.severity.value for f in alone] == ["error"]
+    outside = lint(tree({**files, "bootstrap/repos/bjw-s.yaml": helm_repo}), "--select=flux-").findings
+    found = [f for f in outside if f.rule == "flux-source-missing"]
+    assert [f.severity.value for f in found] == ["warning"]
+    assert "bootstrap/repos/bjw-s.yaml:3 defines it outside that tree" in found[0].message
+
+
+@settings(max_examples=500 if os.environ.get("CI") else 100, deadline=None)
+@given(st.text(alphabet="ab./-_ \n{}x1é", max_size=24),
+       st.lists(st.sampled_from(["a", "b", "x.yaml", "kustomization.yaml", "a-b"]), min_size=1, max_size=4))
+def test_mention_index_answers_like_the_scan(text: str, parts: list[str]) -> None:
+    # The token index that replaced one scan of the whole tooling text per question (sulibot:
+    # flux check 45 s -> 0.6 s of CPU) must name exactly the paths the scan names.
+    from homeops_lint.flux import Mentions, mentions
+
+    path = "/".join(parts)
+    stem = "/".join(parts[:-1]) if parts[-1] == "kustomization.yaml" else path  # a folder is named
+    pieces = stem.split("/")
+    expected = any(mentions(text, "/".join(pieces[i:])) for i in range(0, max(1, len(pieces) - 1)))
+    assert Mentions(text).path(path) == expected
+
+
+def test_a_kustomization_tooling_applies_joins_the_single_cluster(tree) -> None:
+    repos = ks("repositories", "./bootstrap/repositories")
+    helm_repo = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\n"
+                 "metadata: {name: bjw-s, namespace: flux-system}\nspec: {interval: 1h, url: https://bjw-s.github.io/helm-charts}\n")
+    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: echo, namespace: flux-system}\n"
+               "spec:\n  interval: 1h\n  chart: {spec: {chart: app-template, sourceRef: {kind: HelmRepository, name: bjw-s}}}\n")
+    files = {"clusters/lab/flux-system/gotk-sync.yaml": GOTK, "clusters/lab/echo.yaml": release,
+             "bootstrap/flux/repositories-ks.yaml": repos, "bootstrap/repositories/bjw-s.yaml": helm_repo}
+    unnamed = lint(tree(files), "--select=flux-")
+    assert [f.severity.value for f in unnamed.findings if f.rule == "flux-source-missing"] == ["warning"]
+    named = lint(tree({**files, "Taskfile.yaml": "version: '3'\ntasks:\n  bootstrap:\n    cmds:\n"
+                       "      - kubectl apply -f bootstrap/flux/repositories-ks.yaml\n"}), "--select=flux-")
+    assert not [f for f in named.findings if f.rule == "flux-source-missing"]
+    roots = {a.root.name for a in named.index.applied if a.doc.kind == "HelmRepository"}
+    assert roots == {"flux-system"}  # one cluster: the tooling root joined the gotk entrypoint

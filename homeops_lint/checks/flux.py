@@ -3,15 +3,14 @@ duplicates, dead files, substitutions and removed APIs (domain.md §5)."""
 from __future__ import annotations
 
 import fnmatch
-import re
 from typing import Any, Iterable, Optional
 
 from ..context import Context
 from ..flux import (
-    HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, SUBSTITUTE_OPT_OUT, Applied, FluxGraph, KsNode, dead_files,
-    format_chain, variables_in,
+    HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, SUBSTITUTE_OPT_OUT, Applied, FluxGraph, KsNode, Mentions,
+    dead_files, format_chain, tooling_text, variables_in,
 )
-from ..model import DocClass, Document, FileKind, KeyPath, SourceFile, iter_nodes
+from ..model import DocClass, Document, KeyPath, Severity, SourceFile, iter_nodes
 
 FAMILIES = ("flux",)
 SOURCE_KINDS = ("GitRepository", "OCIRepository", "HelmRepository", "Bucket", "HelmChart")
@@ -29,7 +28,8 @@ REMOVED_APIS = {
 def check(ctx: Context) -> None:
     graph = ctx.index.graph
     for event in graph.events:
-        ctx.report(event.rule, event.path, pos=event.pos, message=event.message, resource=event.resource)
+        ctx.report(event.rule, event.path, pos=event.pos, message=event.message, resource=event.resource,
+                   severity=Severity(event.severity) if event.severity else None)
     if not graph.has_flux:
         return
     _sources(ctx, graph)
@@ -97,6 +97,27 @@ def _sources(ctx: Context, graph: FluxGraph) -> None:
     def exists(root: int, kind: str, namespace: str, name: str) -> bool:
         return (root, kind, namespace, name) in defined or (kind, namespace, name) in implicit
 
+    # Sources written in the repository that no entrypoint's tree applies (a bootstrap folder, a
+    # file applied by hand): a real cluster may well have them, so their absence is not certain.
+    unapplied: dict[tuple[str, str], Document] = {}
+    for doc in ctx.index.all_of_kind(*SOURCE_KINDS, group=SOURCE_GROUP):
+        if not ctx.index.is_applied(doc):
+            unapplied.setdefault((doc.kind, doc.name), doc)
+
+    def missing(where: Document, key: KeyPath, what: str, kind: str, ref_ns: str, name: str, tail: str,
+                hint: str, namespace: Optional[str]) -> None:
+        outside = unapplied.get((kind, name))
+        if outside is not None:
+            ctx.report("flux-source-missing", where, key,
+                       f"{what} {kind} {ref_ns}/{name} is not applied by this cluster's Flux tree, but "
+                       f"{outside.path}:{outside.pos('metadata', 'name').line} defines it outside that tree "
+                       "(bootstrap or applied by hand?); if nothing creates it in the cluster, " + tail,
+                       value=True, namespace=namespace, severity=Severity.WARNING)
+            return
+        ctx.report("flux-source-missing", where, key,
+                   f"{what} {kind} {ref_ns}/{name} is not defined: nothing this cluster applies creates it{hint}, "
+                   f"so {tail}", value=True, namespace=namespace)
+
     roots = {id(n.doc) for n in graph.roots}
     for node in graph.nodes:
         if node.synthetic or id(node.doc) in roots:
@@ -114,10 +135,8 @@ def _sources(ctx: Context, graph: FluxGraph) -> None:
             hint = _elsewhere(defined, id(node.root), kind, name)
             if not hint and any(k == kind and n == name for k, _ns, n in implicit):
                 hint = " (the entrypoint's source lives in flux-system; set sourceRef.namespace: flux-system)"
-            ctx.report("flux-source-missing", node.doc, ("spec", "sourceRef", "name"),
-                       f"sourceRef {kind} {namespace}/{name} is not defined: nothing this cluster applies "
-                       f"creates it{hint}, so Flux never builds Kustomization {node.name}",
-                       value=True, namespace=node.namespace)
+            missing(node.doc, ("spec", "sourceRef", "name"), "sourceRef", kind, namespace, name,
+                    f"Flux never builds Kustomization {node.name}", hint, node.namespace)
     for applied in _applications(ctx, "HelmRelease", HELM_GROUP):
         root = id(applied.root)
         namespace = applied.namespace or ""
@@ -135,10 +154,8 @@ def _sources(ctx: Context, graph: FluxGraph) -> None:
         if not name or "${" in name or kind not in ("HelmRepository", "GitRepository", "OCIRepository", "Bucket"):
             continue
         if not exists(root, kind, ref_ns, name) and root not in uncertain:
-            ctx.report("flux-source-missing", applied.doc, key,
-                       f"chart source {kind} {ref_ns}/{name} is not defined: nothing this cluster applies "
-                       f"creates it{_elsewhere(defined, root, kind, name)}, so HelmRelease "
-                       f"{applied.doc.name} never installs", value=True, namespace=applied.namespace)
+            missing(applied.doc, key, "chart source", kind, ref_ns, name, f"HelmRelease {applied.doc.name} never installs",
+                    _elsewhere(defined, root, kind, name), applied.namespace)
 
 
 # --- dependsOn --------------------------------------------------------------------------------
@@ -206,7 +223,34 @@ def _cycles(ctx: Context, edges: dict[Any, list[tuple[Any, Applied, int]]]) -> N
 
 
 # --- duplicates -------------------------------------------------------------------------------
+def _rendered(applied: Applied) -> Any:
+    """The object as its Kustomization applies it (after postBuild substitution), without the
+    namespace and name that already identify it; unknown variables stay as written."""
+    def render(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): render(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [render(v) for v in value]
+        if isinstance(value, str) and "${" in value and applied.substitutions.enabled:
+            resolved = applied.substitutions.resolve(value)
+            return value if resolved is None else resolved
+        return value
+
+    data = render(applied.doc.data)
+    meta = data.get("metadata") if isinstance(data, dict) else None
+    if isinstance(meta, dict):
+        meta.pop("namespace", None)
+        meta.pop("name", None)
+    return data
+
+
 def _duplicates(ctx: Context) -> None:
+    """Two Kustomizations applying the same object. kustomize-controller applies server-side with
+    one field manager and stamps the object with the applying Kustomization's ownership labels;
+    its garbage collection deletes only objects that carry its own labels. Identical definitions
+    therefore converge (only the ownership labels flip): a warning. Different definitions
+    overwrite each other on every reconcile (drift, and a prune by the current owner deletes an
+    object the other still declares): an error. Twice in one build, kustomize fails: an error."""
     groups: dict[tuple[int, str, str, str, str], list[Applied]] = {}
     for applied in ctx.index.applied:
         doc = applied.doc
@@ -225,30 +269,45 @@ def _duplicates(ctx: Context) -> None:
             continue
         ordered = sorted(distinct.values(), key=lambda a: (a.doc.path, a.doc.line))
         first = ordered[0]
+        first_ks = first.kustomization.name if first.kustomization else "?"
         for other in ordered[1:]:
-            if other.doc is first.doc and other.kustomization is not first.kustomization:
-                where = (f"both Flux Kustomizations {first.kustomization.name if first.kustomization else '?'} "
-                         f"and {other.kustomization.name if other.kustomization else '?'} apply this file; "
-                         "they fight over the object and a prune by either removes it")
-            elif other.kustomization is first.kustomization:
+            other_ks = other.kustomization.name if other.kustomization else "?"
+            severity: Optional[Severity] = None
+            if other.kustomization is first.kustomization:
                 where = (f"{first.doc.path}:{first.doc.pos('metadata', 'name').line} defines it too, in the "
                          "same build; kustomize fails with 'may not add resource with an already registered id'")
+            elif _rendered(other) == _rendered(first):
+                severity = Severity.WARNING
+                what = "this file" if other.doc is first.doc else \
+                    f"identical definitions ({first.doc.path}:{first.doc.pos('metadata', 'name').line} and this one)"
+                where = (f"Flux Kustomizations {first_ks} and {other_ks} both apply {what}; the object "
+                         "converges but its ownership flips between them, and it is deleted if the one that "
+                         "applied it last stops declaring it (until the other reconciles). Apply it from one "
+                         "Kustomization")
+            elif other.doc is first.doc:
+                where = (f"both Flux Kustomizations {first_ks} and {other_ks} apply this file, with different "
+                         "postBuild substitutions; each reconcile overwrites the other's version and a prune "
+                         "by either removes an object the other declares")
             else:
-                where = (f"{first.doc.path}:{first.doc.pos('metadata', 'name').line} defines it too "
-                         f"(Flux Kustomization {first.kustomization.name if first.kustomization else '?'}); "
-                         "the two Kustomizations fight over it and a prune by either removes it")
+                where = (f"{first.doc.path}:{first.doc.pos('metadata', 'name').line} defines it differently "
+                         f"(Flux Kustomization {first_ks}); each reconcile overwrites the other's version and "
+                         "a prune by either removes an object the other declares")
             ns = f"{namespace}/" if namespace else ""
             ctx.report("flux-duplicate-object", other.doc, ("metadata", "name"),
-                       f"{kind} {ns}{name} is applied twice: {where}", namespace=other.namespace)
+                       f"{kind} {ns}{name} is applied twice: {where}", namespace=other.namespace,
+                       severity=severity)
 
 
 # --- dead files -------------------------------------------------------------------------------
-def unreachable_skip(ctx_options: dict[str, Any], files: list[SourceFile]) -> Any:
+def unreachable_skip(ctx_options: dict[str, Any], files: list[SourceFile], known: Any = None) -> Any:
     """The files flux-unreachable leaves alone: bootstrap, docs, templates, archives, files that
-    tooling (Taskfiles, scripts, helmfiles, Talos configs) mentions by path."""
+    tooling (Taskfiles, scripts, helmfiles, Talos configs) mentions by path. ``known`` is the
+    graph's index of those mentions, reused when the graph already built it."""
     skip_dirs = {str(d) for d in ctx_options.get("skip_dirs") or []}
     skip_globs = [str(g) for g in ctx_options.get("skip") or []]
-    tooling = _tooling_text(files) if ctx_options.get("tooling_mentions", True) else ""
+    tooling: Any = None
+    if ctx_options.get("tooling_mentions", True):
+        tooling = known if known is not None else Mentions(tooling_text(files))
 
     def skip(path: str) -> bool:
         folders = path.split("/")[:-1]
@@ -256,75 +315,16 @@ def unreachable_skip(ctx_options: dict[str, Any], files: list[SourceFile]) -> An
             return True
         if any(fnmatch.fnmatchcase(path, g) for g in skip_globs):
             return True
-        return bool(tooling) and _mentioned(path, tooling)
+        return tooling is not None and bool(tooling) and tooling.path(path)
 
     return skip
-
-
-_TOOLING_NAME = re.compile(
-    r"^(?:taskfile.*|makefile|gnumakefile|justfile|\.justfile|helmfile.*|talconfig.*|talenv.*|"
-    r"docker-compose.*|compose\.ya?ml)$|\.(?:sh|bash|zsh|fish|mk|just|ps1|py|nu)$", re.IGNORECASE)
-_TOOLING_DIRS = (".taskfiles/", ".github/workflows/", ".gitea/workflows/", ".forgejo/workflows/", "scripts/",
-                 "hack/", ".just/")
-
-
-def _tooling_text(files: list[SourceFile]) -> str:
-    """Text of the files that apply things by hand: Taskfiles, scripts, helmfiles, CI workflows,
-    Talos and talhelper configs (documentation is not tooling)."""
-    parts = []
-    for source in files:
-        name = source.path.rsplit("/", 1)[-1]
-        if not source.text or source.kind not in (FileKind.TEXT, FileKind.TEMPLATE, FileKind.YAML):
-            continue
-        tooling = bool(_TOOLING_NAME.search(name)) or any(
-            source.path.startswith(d) or f"/{d}" in source.path for d in _TOOLING_DIRS)
-        if not tooling and source.kind == FileKind.YAML:
-            tooling = any(d.doc_class in (DocClass.TALOS, DocClass.TALHELPER) for d in source.documents)
-        if tooling:
-            parts.append(source.text)
-    return "\n".join(parts)
-
-
-def _mentioned(path: str, text: str) -> bool:
-    parts = path.split("/")
-    name = parts[-1]
-    stem = path if name not in ("kustomization.yaml", "kustomization.yml", "Kustomization") \
-        else "/".join(parts[:-1])
-    pieces = stem.split("/")
-    for start in range(0, max(1, len(pieces) - 1)):
-        if _mentions(text, "/".join(pieces[start:])):
-            return True
-    return False
-
-
-def _mentions(text: str, word: str) -> bool:
-    """``word`` occurs in ``text`` not glued to a word character, '.' or '-' on either side.
-
-    A substring scan (C speed) with a boundary check at each hit; the tooling text of a large repo
-    is megabytes and this runs for every candidate file.
-    """
-    if not word:
-        return False
-    at = text.find(word)
-    while at != -1:
-        end = at + len(word)
-        before = text[at - 1] if at > 0 else ""
-        after = text[end] if end < len(text) else ""
-        if not _glued(before) and not _glued(after):
-            return True
-        at = text.find(word, at + 1)
-    return False
-
-
-def _glued(char: str) -> bool:
-    return bool(char) and (char.isalnum() or char in "_.-")
 
 
 def _unreachable(ctx: Context, graph: FluxGraph) -> None:
     if not ctx.enabled("flux-unreachable"):
         return
     files = ctx.index.files
-    skip = unreachable_skip(ctx.options("flux-unreachable"), files)
+    skip = unreachable_skip(ctx.options("flux-unreachable"), files, graph.tooling)
     for dead in dead_files(files, graph, skip):
         ctx.report("flux-unreachable", dead.path, pos=_pos(dead.line, dead.column), message=dead.message)
 
@@ -425,8 +425,7 @@ def _required_fields(ctx: Context, graph: FluxGraph) -> None:
             continue
         seen.add(id(doc))
         if "prune" not in doc.get("spec"):
-            patched = any(n.doc is doc and "prune" in n.spec for n in graph.nodes)
-            if not patched:
+            if "prune" not in (ctx.index.effective_spec(doc) or {}):
                 ctx.report("flux-prune-missing", doc, ("spec",),
                            f"Kustomization {doc.name} has no spec.prune; it is required by "
                            f"{KUSTOMIZE_GROUP}/v1 and the API server rejects the object. Set prune: true "
@@ -452,10 +451,15 @@ def _required_fields(ctx: Context, graph: FluxGraph) -> None:
 
 def _sops_without_decryption(ctx: Context, graph: FluxGraph) -> None:
     nodes = {id(n.doc): n for n in graph.nodes}
+    # One Kustomization fails once per encrypted file, however many namespaces a shared
+    # component applies it to: one finding per (file document, Kustomization).
+    applications: dict[tuple[int, int], list[Applied]] = {}
     for applied in ctx.index.applied_of_kind("Secret"):
+        if applied.doc.sops and applied.doc.api_version == "v1" and applied.kustomization is not None:
+            applications.setdefault((id(applied.doc), id(applied.kustomization)), []).append(applied)
+    for group in applications.values():
+        applied = group[0]
         doc = applied.doc
-        if not doc.sops or doc.api_version != "v1" or applied.kustomization is None:
-            continue
         if str(doc.annotations().get("kustomize.toolkit.fluxcd.io/decrypt", "")) == "disabled":
             continue
         node = nodes.get(id(applied.kustomization))
@@ -464,8 +468,13 @@ def _sops_without_decryption(ctx: Context, graph: FluxGraph) -> None:
         if isinstance(decryption, dict) and decryption.get("provider"):
             continue
         ks = applied.kustomization
+        assert ks is not None
+        spaces = sorted({a.namespace or "" for a in group} - {""})
+        times = f" in {len(spaces)} namespaces ({', '.join(spaces[:4])}{', ...' if len(spaces) > 4 else ''})" \
+            if len(spaces) > 1 else ""
         ctx.report("flux-sops-no-decryption", doc, ("sops",),
-                   f"this SOPS-encrypted Secret is applied by Flux Kustomization {ks.name} ({ks.path}), which "
-                   "has no spec.decryption; Flux fails with 'is SOPS encrypted, configuring decryption is "
-                   "required'. Add decryption: {provider: sops, secretRef: {name: sops-age}} "
-                   f"(chain: {format_chain(applied.local_chain)})", namespace=applied.namespace)
+                   f"this SOPS-encrypted Secret is applied{times} by Flux Kustomization {ks.name} ({ks.path}), "
+                   "which has no spec.decryption (after its parent's patches); Flux fails with 'is SOPS "
+                   "encrypted, configuring decryption is required'. Add decryption: {provider: sops, "
+                   f"secretRef: {{name: sops-age}}}} (chain: {format_chain(applied.local_chain)})",
+                   namespace=applied.namespace)
