@@ -222,6 +222,16 @@ class Pool:
         return ", ".join(b.text if b.cidr else str(b.range) for b in self.blocks)
 
 
+def first_last_reserved(pool: Pool, version: Optional[tuple[int, int]]) -> bool:
+    """Cilium pre-allocates the first and last address of each CIDR block of the pool (domain.md §1.2):
+    with allowFirstLastIPs "No", or unset on Cilium 1.15."""
+    if pool.implementation != "cilium":
+        return False
+    if pool.allow_first_last is None:
+        return version is not None and version < (1, 16)  # 1.15 defaulted to "No"
+    return pool.allow_first_last == "No"
+
+
 def pool_blocks(doc: Document, applied: Optional[Applied] = None
                 ) -> tuple[list[Block], list[tuple[KeyPath, str]]]:
     """The parsed blocks of a pool document and the (key, problem) pairs of the ones that don't parse.
@@ -549,6 +559,11 @@ def _service_workload(index: Any, policy: Any, applied: Applied) -> Workload:
         spec.get("loadBalancerClass") if isinstance(spec.get("loadBalancerClass"), str) else None,
         _text(spec.get("type") or "ClusterIP"),
     )
+
+
+def service_workload(index: Any, policy: Any, applied: Applied) -> Workload:
+    """The workload view of an applied core Service (labels, role, type), requested address or not."""
+    return _service_workload(index, policy, applied)
 
 
 def _generated_workload(policy: Any, applied: Applied, service_key: KeyPath, service: dict[str, Any],

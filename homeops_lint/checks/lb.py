@@ -10,8 +10,8 @@ from typing import Any, Optional
 from ..context import Context
 from ..ipmath import IPRange, RangeError, describe_ranges, first_last, parse_cidr
 from ..network import (CILIUM_LB_CLASSES, METALLB_POOL, METALLB_POOL_LEGACY, LabelView, Pool, Request, Requests,
-                       Workload, collect_requests, cilium_version, manifest_pools, policy_pools, selector_keys,
-                       selector_matches)
+                       Workload, collect_requests, cilium_version, first_last_reserved, manifest_pools, policy_pools,
+                       selector_keys, selector_matches)
 
 _YAML11_BOOLS = {"y", "yes", "n", "no", "true", "false", "on", "off"}
 
@@ -212,16 +212,8 @@ def _check_metallb_allocation(ctx: Context, pool: Pool, request: Request) -> Non
                 f"({', '.join(str(n) for n in namespaces)}) excludes namespace {ns}")
 
 
-def _first_last_reserved(pool: Pool, version: Optional[tuple[int, int]]) -> bool:
-    if pool.implementation != "cilium":
-        return False
-    if pool.allow_first_last is None:
-        return version is not None and version < (1, 16)  # 1.15 defaulted to "No"
-    return pool.allow_first_last == "No"
-
-
 def _check_first_last(ctx: Context, pool: Pool, request: Request, version: Optional[tuple[int, int]]) -> None:
-    if not _first_last_reserved(pool, version):
+    if not first_last_reserved(pool, version):
         return
     for block in pool.blocks:
         if block.cidr is None or block.range.size < 4 or not block.range.contains(request.address):
