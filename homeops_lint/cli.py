@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "graph": "homeops_lint.graph_cmd:main",
     "baseline": "homeops_lint.baseline:cmd_baseline",
     "hook": "homeops_lint.gitchanges:cmd_hook",
+    "ip": "homeops_lint.commands.ip:main",
 }
 
 
