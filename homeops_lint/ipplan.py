@@ -22,7 +22,7 @@ from typing import Any, Iterable, Optional
 
 from .ipmath import IPAddress, IPRange, RangeError, address_of, first_last, parse_address, parse_range
 from .network import Pool, Request, Workload, collect_requests, cilium_version, first_last_reserved, \
-    manifest_pools, policy_pools, selector_matches, service_workload
+    manifest_pools, policy_pools, selector_matches, service_workload, sharing_conflict
 
 STATUS_MARK = {"ok": "", "shared": "shared", "duplicate": "DUPLICATE", "unpooled": "NO POOL",
                "disabled": "POOL DISABLED", "reserved": "RESERVED", "not-lb": "NOT A LOADBALANCER"}
@@ -248,6 +248,12 @@ def values_key(workload: Workload) -> str:
     return ".".join(steps) or "service"
 
 
+def values_key_path(key: str) -> list[tuple[str, ...]]:
+    """Where in the values a pinned ``values.key`` describes its Service: ``<key>.service``, or ``<key>``."""
+    steps = tuple(key.split(".")) if key != "service" else ()
+    return [steps + ("service",), steps] if steps else [("service",)]
+
+
 def owner_of(request: Request) -> Owner:
     workload = request.workload
     pos = request.doc.pos(*request.key)
@@ -350,9 +356,10 @@ def _place_requests(clusters: dict[str, ClusterPlan], requests: Iterable[Request
             status = "reserved"
         elif pool.disabled:
             status = "disabled"
-        if len(owners) > 1 and status in ("ok",):
-            keys = {o.sharing_key for o in owners}
-            status = "shared" if len(keys) == 1 and None not in keys else "duplicate"
+        if len(owners) > 1 and status == "ok":
+            workloads = [r.workload for r, _o in group]
+            clash = any(sharing_conflict(a, b) for i, b in enumerate(workloads) for a in workloads[:i])
+            status = "duplicate" if clash else "shared"
         cluster.rows.append(Row(address, cluster.name, pool.name if pool else None, pool.role if pool else "",
                                 owners, status))
     for cluster in clusters.values():

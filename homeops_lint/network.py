@@ -413,6 +413,28 @@ class Workload:
         return set()
 
 
+def sharing_conflict(a: Workload, b: Workload) -> str:
+    """Why two Services cannot share an address under Cilium's rules (domain.md §1.3), or ""."""
+    key_a, key_b = a.sharing_key(), b.sharing_key()
+    if key_a is None or key_b is None:
+        return "neither sets a sharing key" if key_a is None and key_b is None else "only one sets a sharing key"
+    if key_a != key_b:
+        return f"their sharing keys differ ({key_a} / {key_b})"
+    if a.namespace is not None and b.namespace is not None and a.namespace != b.namespace:
+        allow_a, allow_b = a.cross_namespace(), b.cross_namespace()
+        if not ((b.namespace in allow_a or "*" in allow_a) and (a.namespace in allow_b or "*" in allow_b)):
+            return ("they are in different namespaces and lbipam.cilium.io/sharing-cross-namespace does not "
+                    "allow it on both")
+    if a.ports is not None and b.ports is not None and a.ports & b.ports:
+        return f"both use port {min(a.ports & b.ports)} (the protocol does not matter)"
+    if a.traffic_policy and b.traffic_policy and a.traffic_policy != b.traffic_policy:
+        return f"their externalTrafficPolicy differs ({a.traffic_policy} / {b.traffic_policy})"
+    if a.traffic_policy == "Local" and b.traffic_policy == "Local" and a.kind == b.kind == "Service":
+        if not a.pod_selector or a.pod_selector != b.pod_selector:
+            return "with externalTrafficPolicy: Local both need the same, non-empty pod selector"
+    return ""
+
+
 @dataclass(frozen=True)
 class Request:
     """One LoadBalancer IP asked for (``kind`` request) or pointed at (``kind`` target)."""
