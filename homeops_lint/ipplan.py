@@ -95,8 +95,20 @@ class PoolPlan:
     dynamic: int = 0  # LoadBalancer Services with no address that only this pool can serve
 
     @property
+    def merged(self) -> list[IPRange]:
+        """The blocks as disjoint ranges in address order (overlapping blocks count once)."""
+        out: list[IPRange] = []
+        for block in sorted(self.blocks):
+            last = out[-1] if out else None
+            if last is not None and last.version == block.version and block.first <= last.last + 1:
+                out[-1] = IPRange(last.version, last.first, max(last.last, block.last))
+            else:
+                out.append(block)
+        return out
+
+    @property
     def size(self) -> int:
-        return sum(b.size for b in self.blocks)
+        return sum(b.size for b in self.merged)
 
     def reserved_edges(self) -> set[int]:
         """The first and last address of each CIDR block Cilium pre-allocates (never for /31, /32)."""
@@ -135,7 +147,7 @@ class PoolPlan:
             return []
         taken = self.used | self.pinned | self.reserved_edges() | self.other_reserved
         out: list[IPAddress] = []
-        for block in sorted(self.blocks):
+        for block in self.merged:
             value = block.first
             while value <= block.last and len(out) < count:
                 if value not in taken:

@@ -499,7 +499,8 @@ def _check_pins(ctx: Context, requests: Requests) -> None:
             continue
         matched = [(w, own) for w, own in asked.values() if pin.matches(workload_key(w))]
         missing = [a for a in pin.addresses if a not in requested_by_pin.get(pin.key, set())]
-        if matched and missing:
+        strays = any(r.address not in pin.addresses for _w, own in matched for r in own)
+        if matched and missing and not strays:  # a stray request is reported above, with the pin
             workload, own = matched[0]
             _report(ctx, "lb-ip-pin-mismatch", own[0],
                     f"{workload.describe()} is pinned to {_addresses(pin.addresses)} in the policy "
