@@ -334,3 +334,41 @@ def test_readme_marker_problems_are_reported_not_fixed() -> None:
     assert "no closing" in drifts(unclosed, plan)[0].message
     assert "no cluster named nope" in drifts(unknown, plan)[0].message
     assert rewrite(unclosed, plan) == unclosed and rewrite(unknown, plan) == unknown
+
+
+# --- init -----------------------------------------------------------------------------------------
+def test_init_infers_networks_and_pins_addresses(tmp_path: Path) -> None:
+    import yaml
+
+    done = cli("init", str(FIXTURES / "home-ops"), "--stdout", "--pin-addresses")
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode()
+    policy = yaml.safe_load(text)
+    networks = policy["architecture"]["networks"]
+    assert networks["nodes"] == ["172.29.51.0/24"]  # talconfig nodes[].networkInterfaces[].addresses
+    assert networks["loadbalancer"] == ["172.29.52.0/24"]  # pools 172.29.52.50-220
+    assert "# node/management subnets: from talos/talconfig.yaml" in text
+    assert "# the LoadBalancer network: the smallest network that holds every pool" in text
+    assert policy["architecture"]["addresses"]["monitoring/kube-prometheus-stack:grafana"] == "172.29.52.101"
+    assert len(policy["architecture"]["addresses"]) == 6
+    # The written policy is valid and its pins hold on the repository it came from.
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "home-ops", repo)
+    (repo / ".homeops-lint.yaml").write_text(text)
+    assert not findings(repo, "lb-ip-pin-mismatch")
+    # The only policy problem is the pod network the reference cluster writes with host bits.
+    assert [m for _p, _l, m in findings(repo, "policy-invalid")] == [
+        "networks.pods: fd47:25e1:2f96:51:2000::/64 has host bits set; it means fd47:25e1:2f96:51::/64"]
+
+
+def test_init_leaves_unknown_networks_empty(tree) -> None:
+    import yaml
+
+    talconfig = ("clusterName: c\nendpoint: https://10.1.0.10:6443\nkubernetesVersion: v1.31.0\n"
+                 "nodes:\n  - hostname: a\n    ipAddress: 10.1.0.11\n    controlPlane: true\n")
+    root = tree({"talos/talconfig.yaml": talconfig})
+    text = cli("init", str(root), "--stdout").stdout.decode()
+    networks = yaml.safe_load(text)["architecture"]["networks"]
+    assert networks["nodes"] == [] and networks["loadbalancer"] == []
+    assert "node addresses 10.1.0.11 are declared without a prefix length (fill in)" in text
+    assert "no LoadBalancer pool found (fill in)" in text
