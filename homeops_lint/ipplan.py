@@ -20,7 +20,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from .ipmath import IPAddress, IPRange, RangeError, address_of, first_last, parse_address, parse_range
+from .ipmath import IPAddress, IPRange, RangeError, address_of, parse_address, parse_range
 from .network import Pool, Request, Workload, collect_requests, cilium_version, first_last_reserved, \
     manifest_pools, policy_pools, selector_matches, service_workload, sharing_conflict
 
@@ -237,17 +237,34 @@ def read_pins(policy: Any) -> Pins:
 
 
 # --- building -----------------------------------------------------------------------------------
-def cluster_name(root: Any) -> str:
-    """A cluster is one Flux entrypoint's tree, named after its folder (``clusters/<name>/...``)."""
-    if root is None:
-        return "default"
-    folder = posixpath.dirname(root.path)
-    parts = [p for p in folder.split("/") if p]
-    if "clusters" in parts[:-1]:
-        return parts[parts.index("clusters") + 1]
-    if parts and parts[-1] == "flux-system":
-        parts = parts[:-1]
-    return parts[-1] if parts else (root.name or "default")
+class ClusterNames:
+    """A cluster is one Flux entrypoint's tree. It is named after its ``clusters/<name>/`` folder;
+    a repository with one tree and no such folder names it after the repository's folder, and
+    several trees without one are named by their entrypoint's folder."""
+
+    def __init__(self, index: Any) -> None:
+        self.roots = [n.root for n in index.graph.roots if getattr(n, "root", None) is not None]
+        first = index.files[0] if index.files else None
+        base = first.abspath[: -len(first.path)].rstrip("/\\") if first is not None and \
+            first.abspath.endswith(first.path) else ""
+        self.repo = posixpath.basename(base.replace("\\", "/")) or "default"
+        self._names: dict[int, str] = {}
+
+    def __call__(self, root: Any) -> str:
+        if root is None:
+            return self.repo
+        if id(root) not in self._names:
+            parts = [p for p in posixpath.dirname(root.path).split("/") if p]
+            if "clusters" in parts[:-1]:
+                name = parts[parts.index("clusters") + 1]
+            elif len({id(r) for r in self.roots}) <= 1:
+                name = self.repo
+            else:
+                if parts and parts[-1] == "flux-system":
+                    parts = parts[:-1]
+                name = "/".join(parts) or root.name or self.repo
+            self._names[id(root)] = name
+        return self._names[id(root)]
 
 
 def values_key(workload: Workload) -> str:
@@ -299,6 +316,7 @@ def _roots_of(index: Any, applied: Any) -> list[Any]:
 
 
 def _build(index: Any, policy: Any) -> Plan:
+    cluster_name = ClusterNames(index)
     pins = read_pins(policy)
     version = cilium_version(index, policy)
     requests = collect_requests(index, policy)
@@ -318,16 +336,16 @@ def _build(index: Any, policy: Any) -> Plan:
         if request.kind != "target":
             cluster_of(request.workload.applied.root)
     if not clusters:
-        clusters["default"] = ClusterPlan("default")
+        clusters[cluster_name(None)] = ClusterPlan(cluster_name(None))
     declared = policy_pools(policy)
     for cluster in clusters.values():
         if not cluster.pools:  # pools made elsewhere: the policy's pools stand in for them
             for name, role, ranges in declared:
                 cluster.pools.append(PoolPlan(name, cluster.name, role, list(ranges), [False] * len(ranges),
                                               False, False, "policy"))
-    _place_requests(clusters, requests.requests)
+    _place_requests(clusters, requests.requests, cluster_name)
     _count(clusters, pins)
-    _count_dynamic(index, policy, clusters, requests)
+    _count_dynamic(index, policy, clusters, requests, cluster_name)
     return Plan(sorted(clusters.values(), key=lambda c: c.name), pins)
 
 
@@ -344,7 +362,8 @@ def _holding(cluster: ClusterPlan, request: Request) -> Optional[PoolPlan]:
     return (enabled or holding or [None])[0]
 
 
-def _place_requests(clusters: dict[str, ClusterPlan], requests: Iterable[Request]) -> None:
+def _place_requests(clusters: dict[str, ClusterPlan], requests: Iterable[Request], cluster_name: ClusterNames
+                    ) -> None:
     grouped: dict[tuple[str, IPAddress], list[tuple[Request, Owner]]] = {}
     for request in requests:
         if request.kind == "target":
@@ -403,7 +422,8 @@ def _overlap_values(block: IPRange, blocks: list[IPRange]) -> Iterable[int]:
                 yield from range(first, last + 1)
 
 
-def _count_dynamic(index: Any, policy: Any, clusters: dict[str, ClusterPlan], requests: Any) -> None:
+def _count_dynamic(index: Any, policy: Any, clusters: dict[str, ClusterPlan], requests: Any,
+                   cluster_name: ClusterNames) -> None:
     """LoadBalancer Services that ask for no address: the IPAM gives each one an address from a pool
     whose selector matches. One is charged to a pool only when that pool is the only one that can
     serve it (an unknown selector outcome counts as "can serve")."""
@@ -516,5 +536,5 @@ def reserved_edges_of(address: IPAddress, pools: list[PoolPlan]) -> Optional[str
 
 
 __all__ = ["Answer", "ClusterPlan", "Owner", "Pin", "Pins", "Plan", "PoolPlan", "Query", "Row", "answer",
-           "build_plan", "cluster_name", "first_last", "free_in", "markdown_table", "parse_query", "read_pins",
+           "build_plan", "ClusterNames", "free_in", "markdown_table", "parse_query", "read_pins",
            "table_rows", "workload_key"]

@@ -582,7 +582,8 @@ def _check_exhausted(ctx: Context) -> None:
                            f"{'es' if pool.size != 1 else ''} but must hand out {demand} ({counted}); Cilium "
                            "answers out_of_ips and a Service stays <pending>. Grow the pool or add another one")
                 severity = Severity.ERROR
-            elif pool.size > headroom and pool.free < headroom:
+            elif pool.size > headroom and pool.free < headroom and not all(b.size == 1 for b in pool.blocks):
+                # (a pool of single addresses is a per-Service list, sized on purpose)
                 message = (f"pool {pool.name} ({pool.describe()}) has {pool.free} free address"
                            f"{'es' if pool.free != 1 else ''} of {pool.size} ({counted}), fewer than "
                            f"limits.pool_headroom ({headroom}); the next LoadBalancer Service may get none")
