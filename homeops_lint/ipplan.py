@@ -7,7 +7,8 @@ rules and the ``docs-ip-table-drift`` rule that keeps README tables in step.
 * A **row** is one address with its owners (several when a sharing key lets them share it) and a
   status: ``ok``, ``shared``, ``duplicate`` (several owners that do not share), ``unpooled`` (no
   pool holds it), ``disabled`` (only a disabled pool holds it), ``reserved`` (a reserved pool) or
-  ``not-lb`` (the owner is not a LoadBalancer Service, so no IPAM reads the request).
+  ``not-lb`` (the owner is not a LoadBalancer Service) or ``ignored`` (no IPAM reads the request: a
+  foreign loadBalancerClass, Envoy Gateway ``spec.addresses``, the other IPAM's annotation).
 * A **pool summary** counts a pool's addresses: size, reserved (first/last of a CIDR block when
   ``allowFirstLastIPs`` is "No"), used, free, and the first free ones.
 * **Pins** (``architecture.addresses``) name a workload as ``namespace/name`` (or a glob), or a
@@ -22,11 +23,12 @@ from typing import Any, Iterable, Optional
 
 from .ipmath import IPAddress, IPRange, RangeError, address_of, parse_address, parse_range
 from .network import Pool, Request, Workload, collect_requests, cilium_version, first_last_reserved, \
-    manifest_pools, policy_pools, selector_matches, service_workload, sharing_conflict
+    ignored_reason, manifest_pools, policy_pools, selector_matches, service_workload, sharing_conflict
 
 STATUS_MARK = {"ok": "", "shared": "shared", "duplicate": "DUPLICATE", "unpooled": "NO POOL",
-               "disabled": "POOL DISABLED", "reserved": "RESERVED", "not-lb": "NOT A LOADBALANCER"}
-PROBLEM_STATUSES = ("duplicate", "unpooled", "disabled", "reserved", "not-lb")
+               "disabled": "POOL DISABLED", "reserved": "RESERVED", "not-lb": "NOT A LOADBALANCER",
+               "ignored": "IGNORED BY IPAM"}
+PROBLEM_STATUSES = ("duplicate", "unpooled", "disabled", "reserved", "not-lb", "ignored")
 DEFAULT_HEADROOM = 2
 
 
@@ -250,6 +252,18 @@ class ClusterNames:
         self.repo = posixpath.basename(base.replace("\\", "/")) or "default"
         self._names: dict[int, str] = {}
 
+    def _distinct(self, parts: list[str]) -> str:
+        """The folders in which this entrypoint's path differs from the others' (``main``, ``utility``)."""
+        others = [[p for p in posixpath.dirname(r.path).split("/") if p] for r in self.roots]
+        head = 0
+        while all(len(o) > head and len(parts) > head and o[head] == parts[head] for o in others):
+            head += 1
+        tail = 0
+        while all(len(o) - head > tail and len(parts) - head > tail and o[-1 - tail] == parts[-1 - tail]
+                  for o in others):
+            tail += 1
+        return "/".join(parts[head:len(parts) - tail])
+
     def __call__(self, root: Any) -> str:
         if root is None:
             return self.repo
@@ -260,9 +274,7 @@ class ClusterNames:
             elif len({id(r) for r in self.roots}) <= 1:
                 name = self.repo
             else:
-                if parts and parts[-1] == "flux-system":
-                    parts = parts[:-1]
-                name = "/".join(parts) or root.name or self.repo
+                name = self._distinct(parts) or root.name or self.repo
             self._names[id(root)] = name
         return self._names[id(root)]
 
@@ -379,8 +391,11 @@ def _place_requests(clusters: dict[str, ClusterPlan], requests: Iterable[Request
         pool = _holding(cluster, request)
         owners = sorted((o for _r, o in group), key=lambda o: (o.path, o.line, o.ident))
         status = "ok"
+        implementations = {p.implementation for p in cluster.pools if p.source == "manifest"}
         if any(r.workload.kind == "Service" and r.workload.service_type != "LoadBalancer" for r, _o in group):
             status = "not-lb"
+        elif all(ignored_reason(r, implementations) for r, _o in group):
+            status = "ignored"
         elif pool is None:
             status = "unpooled"
         elif pool.role == "reserved":
@@ -403,7 +418,7 @@ def _count(clusters: dict[str, ClusterPlan], pins: Pins) -> None:
         reserved_pools = [p for p in cluster.pools if p.role == "reserved"]
         for pool in cluster.pools:
             for row in cluster.rows:
-                if row.status != "not-lb" and pool.contains(row.address):
+                if row.status not in ("not-lb", "ignored") and pool.contains(row.address):
                     pool.used.add(int(row.address))
             pool.pinned = {int(a) for a in pinned if pool.contains(a)}
             if pool.role != "reserved":

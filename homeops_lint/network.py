@@ -453,6 +453,28 @@ class Request:
         return self.workload.doc
 
 
+def ignored_reason(request: Request, implementations: set[str]) -> str:
+    """Why no IPAM will ever read ``request`` (with the fix), or "" when one does. ``implementations``:
+    the IPAMs whose pools the cluster has (cilium, metallb)."""
+    workload = request.workload
+    if workload.kind == "Service" and workload.service_type != "LoadBalancer":
+        return (f"the Service is type {workload.service_type}; LoadBalancer IPAM only serves type LoadBalancer. "
+                "Set spec.type: LoadBalancer or remove the request")
+    if request.ipam == "cilium" and workload.lb_class and workload.lb_class not in CILIUM_LB_CLASSES:
+        return (f"spec.loadBalancerClass is {workload.lb_class}, so Cilium LB-IPAM ignores the Service. "
+                "Remove the class or use io.cilium/bgp-control-plane")
+    if request.kind == "address" and request.ipam == "none":
+        return ("Envoy Gateway copies Gateway spec.addresses into the Service's externalIPs; LB-IPAM never "
+                f"allocates them. Ask for the address with spec.infrastructure.annotations "
+                f"lbipam.cilium.io/ips: \"{request.text}\" instead")
+    if implementations and request.ipam in ("cilium", "metallb") and request.ipam not in implementations:
+        other = "MetalLB" if request.ipam == "cilium" else "Cilium"
+        mine = "Cilium" if request.ipam == "cilium" else "MetalLB"
+        return (f"{request.source} is read by {mine}, but the pools are {other} pools; {other} ignores it. "
+                f"Use the {other} annotation or spec.loadBalancerIP")
+    return ""
+
+
 @dataclass(frozen=True)
 class BadEntry:
     """A request entry that is not an IP address (Cilium logs and drops it)."""

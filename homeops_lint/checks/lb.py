@@ -9,9 +9,9 @@ from typing import Any, Optional
 
 from ..context import Context
 from ..ipmath import IPRange, RangeError, describe_ranges, first_last, parse_cidr
-from ..network import (CILIUM_LB_CLASSES, METALLB_POOL, METALLB_POOL_LEGACY, LabelView, Pool, Request, Requests,
-                       Workload, collect_requests, cilium_version, first_last_reserved, manifest_pools, policy_pools,
-                       selector_keys, selector_matches, sharing_conflict)
+from ..network import (METALLB_POOL, METALLB_POOL_LEGACY, LabelView, Pool, Request, Requests,
+                       Workload, collect_requests, cilium_version, first_last_reserved, ignored_reason, manifest_pools,
+                       policy_pools, selector_keys, selector_matches, sharing_conflict)
 from ..model import Severity
 
 _YAML11_BOOLS = {"y", "yes", "n", "no", "true", "false", "on", "off"}
@@ -61,25 +61,7 @@ def _check_requests(ctx: Context, pools: list[Pool], requests: Requests, version
 
 def _ignored(ctx: Context, pools: list[Pool], request: Request) -> bool:
     """Requests no IPAM will ever read: report them (warning) and judge them no further."""
-    workload = request.workload
-    reason = ""
-    if workload.kind == "Service" and workload.service_type != "LoadBalancer":
-        reason = (f"the Service is type {workload.service_type}; LoadBalancer IPAM only serves type LoadBalancer. "
-                  "Set spec.type: LoadBalancer or remove the request")
-    elif request.ipam == "cilium" and workload.lb_class and workload.lb_class not in CILIUM_LB_CLASSES:
-        reason = (f"spec.loadBalancerClass is {workload.lb_class}, so Cilium LB-IPAM ignores the Service. "
-                  "Remove the class or use io.cilium/bgp-control-plane")
-    elif request.kind == "address" and request.ipam == "none":
-        reason = ("Envoy Gateway copies Gateway spec.addresses into the Service's externalIPs; LB-IPAM never "
-                  f"allocates them. Ask for the address with spec.infrastructure.annotations "
-                  f"lbipam.cilium.io/ips: \"{request.text}\" instead")
-    elif pools:
-        kinds = {p.implementation for p in pools}
-        if request.ipam in ("cilium", "metallb") and request.ipam not in kinds:
-            other = "MetalLB" if request.ipam == "cilium" else "Cilium"
-            mine = "Cilium" if request.ipam == "cilium" else "MetalLB"
-            reason = (f"{request.source} is read by {mine}, but the pools are {other} pools; {other} ignores it. "
-                      f"Use the {other} annotation or spec.loadBalancerIP")
+    reason = ignored_reason(request, {p.implementation for p in pools})
     if not reason:
         return False
     _report(ctx, "lb-ip-ignored", request, f"{request.address}{request.via}: {reason}")
