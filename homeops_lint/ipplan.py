@@ -93,7 +93,7 @@ class PoolPlan:
     implementation: str = "cilium"
     used: set[int] = field(default_factory=set)  # addresses (as int) requested inside the pool
     pinned: set[int] = field(default_factory=set)  # pinned addresses inside the pool, requested or not
-    other_reserved: set[int] = field(default_factory=set)  # in another pool that is reserved
+    other_reserved: set[int] = field(default_factory=set)  # also in another pool (reserved or overlapping)
     dynamic: int = 0  # LoadBalancer Services with no address that only this pool can serve
 
     @property
@@ -415,15 +415,15 @@ def _place_requests(clusters: dict[str, ClusterPlan], requests: Iterable[Request
 def _count(clusters: dict[str, ClusterPlan], pins: Pins) -> None:
     pinned = pins.addresses()
     for cluster in clusters.values():
-        reserved_pools = [p for p in cluster.pools if p.role == "reserved"]
         for pool in cluster.pools:
             for row in cluster.rows:
                 if row.status not in ("not-lb", "ignored") and pool.contains(row.address):
                     pool.used.add(int(row.address))
             pool.pinned = {int(a) for a in pinned if pool.contains(a)}
-            if pool.role != "reserved":
-                pool.other_reserved = {v for r in reserved_pools if r is not pool for b in r.blocks
-                                       for v in _overlap_values(b, pool.blocks)}
+            # An address two pools hold is not safe to hand out: Cilium disables one of the pools
+            # (lb-pool-overlap), and a reserved pool's addresses are not for allocation.
+            pool.other_reserved = {v for other in cluster.pools if other is not pool for b in other.blocks
+                                   for v in _overlap_values(b, pool.blocks)}
 
 
 _MAX_OVERLAP = 1 << 16  # an overlap this large is lb-pool-overlap's business, not a count

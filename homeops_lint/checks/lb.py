@@ -554,7 +554,7 @@ def _check_exhausted(ctx: Context) -> None:
             if pool.reserved_edges():
                 parts.append(f"{len(pool.reserved_edges())} first/last pre-allocated")
             if pool.other_reserved:
-                parts.append(f"{len(pool.other_reserved)} in a reserved pool")
+                parts.append(f"{len(pool.other_reserved)} also in another pool")
             if pool.dynamic:
                 parts.append(f"{pool.dynamic} LoadBalancer Service{'s' if pool.dynamic != 1 else ''} without an "
                              "address that only this pool serves")
