@@ -8,7 +8,8 @@ rules and the ``docs-ip-table-drift`` rule that keeps README tables in step.
   status: ``ok``, ``shared``, ``duplicate`` (several owners that do not share), ``unpooled`` (no
   pool holds it), ``disabled`` (only a disabled pool holds it), ``reserved`` (a reserved pool) or
   ``not-lb`` (the owner is not a LoadBalancer Service) or ``ignored`` (no IPAM reads the request: a
-  foreign loadBalancerClass, Envoy Gateway ``spec.addresses``, the other IPAM's annotation).
+  foreign loadBalancerClass, Envoy Gateway ``spec.addresses``, the other IPAM's annotation) or
+  ``first-last`` (the first or last address of a CIDR block that Cilium pre-allocates).
 * A **pool summary** counts a pool's addresses: size, reserved (first/last of a CIDR block when
   ``allowFirstLastIPs`` is "No"), used, free, and the first free ones.
 * **Pins** (``architecture.addresses``) name a workload as ``namespace/name`` (or a glob), or a
@@ -27,8 +28,8 @@ from .network import Pool, Request, Workload, collect_requests, cilium_version, 
 
 STATUS_MARK = {"ok": "", "shared": "shared", "duplicate": "DUPLICATE", "unpooled": "NO POOL",
                "disabled": "POOL DISABLED", "reserved": "RESERVED", "not-lb": "NOT A LOADBALANCER",
-               "ignored": "IGNORED BY IPAM"}
-PROBLEM_STATUSES = ("duplicate", "unpooled", "disabled", "reserved", "not-lb", "ignored")
+               "ignored": "IGNORED BY IPAM", "first-last": "PRE-ALLOCATED"}
+PROBLEM_STATUSES = ("duplicate", "unpooled", "disabled", "reserved", "not-lb", "ignored", "first-last")
 DEFAULT_HEADROOM = 2
 
 
@@ -402,6 +403,8 @@ def _place_requests(clusters: dict[str, ClusterPlan], requests: Iterable[Request
             status = "reserved"
         elif pool.disabled:
             status = "disabled"
+        elif int(address) in pool.reserved_edges():
+            status = "first-last"  # Cilium holds it already: the request fails with already_allocated
         if len(owners) > 1 and status == "ok":
             workloads = [r.workload for r, _o in group]
             clash = any(sharing_conflict(a, b) for i, b in enumerate(workloads) for a in workloads[:i])

@@ -74,8 +74,9 @@ def test_broken_table_marks_unpooled_duplicate_reserved_and_not_lb() -> None:
     assert rows["172.29.52.201"]["status"] == "duplicate"
     assert rows["172.29.52.60"]["status"] == "reserved"
     assert rows["172.29.52.130"]["status"] == "not-lb"
+    assert rows["172.29.52.224"]["status"] == "first-last"  # bgp-lab 172.29.52.224/28, allowFirstLastIPs "No"
     text = cli("ip", str(FIXTURES / "home-ops-broken"), "--no-cache", "--color", "never").stdout.decode()
-    assert "NO POOL" in text and "DUPLICATE" in text and "5 marked" in text
+    assert "NO POOL" in text and "DUPLICATE" in text and "PRE-ALLOCATED" in text and "6 marked" in text
 
 
 def test_free_returns_unused_addresses_of_the_pool() -> None:
@@ -334,6 +335,9 @@ def test_readme_marker_problems_are_reported_not_fixed() -> None:
     assert "no closing" in drifts(unclosed, plan)[0].message
     assert "no cluster named nope" in drifts(unknown, plan)[0].message
     assert rewrite(unclosed, plan) == unclosed and rewrite(unknown, plan) == unknown
+    # Markers shown as documentation (inline code, fenced code) are not tables.
+    shown = "Use `<!-- homeops-lint:ip -->` markers:\n\n```\n<!-- homeops-lint:ip -->\n```\n"
+    assert drifts(shown, plan) == []
 
 
 # --- init -----------------------------------------------------------------------------------------

@@ -40,16 +40,29 @@ class Block:
 
 
 def find_blocks(lines: list[str]) -> list[Block]:
+    """The marked tables: a marker is a line of its own, outside fenced code (so documentation that
+    shows the markers is not a table)."""
     blocks: list[Block] = []
+    fence = ""
     i = 0
     while i < len(lines):
-        opened = _OPEN_RE.search(lines[i])
+        stripped = lines[i].strip()
+        if fence:
+            if stripped.startswith(fence):
+                fence = ""
+            i += 1
+            continue
+        if stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+            i += 1
+            continue
+        opened = _OPEN_RE.fullmatch(stripped)
         if opened is None:
             i += 1
             continue
         options = dict(_OPTION_RE.findall(opened.group(1)))
-        close = next((j for j in range(i + 1, len(lines)) if _CLOSE_RE.search(lines[j])), None)
-        blocks.append(Block(i, close, options, opened.start() + 1))
+        close = next((j for j in range(i + 1, len(lines)) if _CLOSE_RE.fullmatch(lines[j].strip())), None)
+        blocks.append(Block(i, close, options, len(lines[i]) - len(lines[i].lstrip()) + 1))
         i = (close if close is not None else i) + 1
     return blocks
 
