@@ -123,7 +123,6 @@ def _cache_lookup(args: Any, options: Any, query: Any, color: bool) -> tuple[Any
         tree = tree_key(options, cache)
     except Exception:  # noqa: BLE001 - the engine reports policy errors itself; the cache never fails a run
         return None, ""
-    del options.prelude  # the engine discovers again on a miss; Options has no such field
     return cache, key_of(tree, "ip", query.text if query else None, args.free, args.n, args.cluster, args.format,
                          color)
 
