@@ -72,10 +72,15 @@ class Row:
     role: str
     owners: list[Owner]
     status: str
+    pin_note: str = ""  # where the policy's pins disagree (lb-ip-pin-mismatch says how)
 
     @property
     def problem(self) -> bool:
-        return self.status in PROBLEM_STATUSES
+        return self.status in PROBLEM_STATUSES or bool(self.pin_note)
+
+    @property
+    def mark(self) -> str:
+        return "; ".join(m for m in (STATUS_MARK[self.status], self.pin_note) if m)
 
 
 @dataclass
@@ -358,6 +363,7 @@ def _build(index: Any, policy: Any) -> Plan:
                                               False, False, "policy"))
     _place_requests(clusters, requests.requests, cluster_name)
     _count(clusters, pins)
+    _note_pins(clusters, pins)
     _count_dynamic(index, policy, clusters, requests, cluster_name)
     return Plan(sorted(clusters.values(), key=lambda c: c.name), pins)
 
@@ -427,6 +433,28 @@ def _count(clusters: dict[str, ClusterPlan], pins: Pins) -> None:
             # (lb-pool-overlap), and a reserved pool's addresses are not for allocation.
             pool.other_reserved = {v for other in cluster.pools if other is not pool for b in other.blocks
                                    for v in _overlap_values(b, pool.blocks)}
+
+
+def _note_pins(clusters: dict[str, ClusterPlan], pins: Pins) -> None:
+    """Mark rows the pins disagree with: an owner pinned to other addresses, or an address pinned to
+    another workload."""
+    if not pins.pins:
+        return
+    by_address = pins.by_address()
+    for cluster in clusters.values():
+        for row in cluster.rows:
+            notes: list[str] = []
+            for owner in row.owners:
+                mine = [p for p in pins.pins if p.matches(owner.workload)]
+                if mine and all(row.address not in p.addresses for p in mine):
+                    wanted = ", ".join(str(a) for p in mine for a in p.addresses)
+                    notes.append(f"PINNED TO {wanted}" if len(row.owners) == 1 else
+                                 f"{owner.workload} PINNED TO {wanted}")
+            holders = [p.key for p in by_address.get(row.address, [])
+                       if not any(p.matches(o.workload) for o in row.owners)]
+            if holders:
+                notes.append(f"PINNED FOR {', '.join(holders)}")
+            row.pin_note = "; ".join(notes)
 
 
 _MAX_OVERLAP = 1 << 16  # an overlap this large is lb-pool-overlap's business, not a count
@@ -532,7 +560,7 @@ def table_rows(plan: Plan, cluster: Optional[str] = None, pool: Optional[str] = 
                 continue
             owners = ", ".join(o.ident for o in row.owners)
             how = ", ".join(dict.fromkeys(o.how for o in row.owners))
-            out.append((str(row.address), row.pool or "-", owners, how, STATUS_MARK[row.status]))
+            out.append((str(row.address), row.pool or "-", owners, how, row.mark))
     return out
 
 

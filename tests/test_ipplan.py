@@ -75,8 +75,10 @@ def test_broken_table_marks_unpooled_duplicate_reserved_and_not_lb() -> None:
     assert rows["172.29.52.60"]["status"] == "reserved"
     assert rows["172.29.52.130"]["status"] == "not-lb"
     assert rows["172.29.52.224"]["status"] == "first-last"  # bgp-lab 172.29.52.224/28, allowFirstLastIPs "No"
+    # The planted wrong AlertManager address: the home-ops pack pins it to .103.
+    assert rows["172.29.52.105"]["pin_note"] == "PINNED TO 172.29.52.103"
     text = cli("ip", str(FIXTURES / "home-ops-broken"), "--no-cache", "--color", "never").stdout.decode()
-    assert "NO POOL" in text and "DUPLICATE" in text and "PRE-ALLOCATED" in text and "6 marked" in text
+    assert "NO POOL" in text and "DUPLICATE" in text and "PRE-ALLOCATED" in text and "7 marked" in text
 
 
 def test_free_returns_unused_addresses_of_the_pool() -> None:

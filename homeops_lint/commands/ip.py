@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any, Sequence
 
-from ..ipplan import STATUS_MARK, Answer, ClusterPlan, Plan, PoolPlan, Row, answer, build_plan, markdown_table, \
+from ..ipplan import Answer, ClusterPlan, Plan, PoolPlan, Row, answer, build_plan, markdown_table, \
     parse_query
 
 FORMATS = ("text", "json", "markdown", "csv")
@@ -139,6 +139,7 @@ def _align(rows: list[list[str]], indent: str = "  ") -> list[str]:
 # --- the table ----------------------------------------------------------------------------------
 def row_dicts(row: Row) -> dict[str, Any]:
     return {"address": str(row.address), "pool": row.pool, "role": row.role or None, "status": row.status,
+            "pin_note": row.pin_note or None,
             "owners": [{"kind": o.kind, "namespace": o.namespace, "name": o.name, "values_key": o.values_key or None,
                         "workload": o.workload, "how": o.how, "path": o.path, "line": o.line, "column": o.column,
                         "via": o.via or None, "sharing_key": o.sharing_key} for o in row.owners]}
@@ -182,7 +183,7 @@ def _owner_cells(row: Row) -> list[list[str]]:
         first = i == 0
         out.append([str(row.address) if first else "", (row.pool or "-") if first else "",
                     (row.role or "-") if first else "", owner.ident, owner.how, owner.where,
-                    STATUS_MARK[row.status] if first else "", owner.via])
+                    row.mark if first else "", owner.via])
     return out
 
 
@@ -240,7 +241,7 @@ def _markdown_cluster(cluster: ClusterPlan, heading: bool) -> str:
         rows.append((str(row.address), row.pool or "-", "<br>".join(o.ident for o in row.owners),
                      "<br>".join(dict.fromkeys(o.how for o in row.owners)),
                      "<br>".join(f"`{o.where}`" + (f" ({o.via})" if o.via else "") for o in row.owners),
-                     STATUS_MARK[row.status]))
+                     row.mark))
     lines += markdown_table(("address", "pool", "owner", "requested by", "where", "note"), rows)
     lines.append("")
     pools = [(p.name, p.role, p.describe(), str(p.size), str(len(p.used)), str(p.free),
@@ -270,7 +271,7 @@ def render_answer(found: Answer, fmt: str, color: bool) -> str:
             for row in found.rows:
                 owners = ", ".join(f"{o.ident} ({o.how} at {o.where}{'; ' + o.via if o.via else ''})"
                                    for o in row.owners)
-                mark = f" [{STATUS_MARK[row.status]}]" if STATUS_MARK[row.status] else ""
+                mark = f" [{row.mark}]" if row.mark else ""
                 where = f"pool {row.pool}" if row.pool else "no pool"
                 lines.append(f"{address}: held by {owners}; {where}, cluster {row.cluster}"
                              + _c(mark, _RED if row.problem else _CYAN, color))
