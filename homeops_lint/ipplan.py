@@ -134,10 +134,6 @@ class PoolPlan:
         return not self.disabled and self.role != "reserved"
 
     @property
-    def usable(self) -> int:
-        return self.size - len(self.reserved_edges())
-
-    @property
     def free(self) -> int:
         """Addresses left after the requested, pinned and reserved ones and the dynamic Services."""
         taken = self.used | self.pinned | self.reserved_edges() | self.other_reserved
@@ -571,14 +567,6 @@ def markdown_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
     return lines
-
-
-def reserved_edges_of(address: IPAddress, pools: list[PoolPlan]) -> Optional[str]:
-    """The pool whose reserved first/last address ``address`` is, if any."""
-    for pool in pools:
-        if int(address) in pool.reserved_edges() and any(b.contains(address) for b in pool.blocks):
-            return pool.name
-    return None
 
 
 __all__ = ["Answer", "ClusterPlan", "Owner", "Pin", "Pins", "Plan", "PoolPlan", "Query", "Row", "answer",
