@@ -16,7 +16,7 @@ from .model import Severity
 from .resources import data_dir
 
 FAMILIES = ("parse", "policy", "suppression", "lb", "bgp", "cidr", "bootstrap", "flux", "secret",
-            "cnpg", "schema", "practice")
+            "cnpg", "schema", "practice", "docs")
 RULE_ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$")
 
 

@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, str] = {
     "graph": "homeops_lint.graph_cmd:main",
     "baseline": "homeops_lint.baseline:cmd_baseline",
     "hook": "homeops_lint.gitchanges:cmd_hook",
+    "ip": "homeops_lint.commands.ip:main",
 }
 
 
@@ -309,6 +310,8 @@ def cmd_init(argv: Sequence[str]) -> int:
     parser.add_argument("path", nargs="?", default=".")
     parser.add_argument("--force", action="store_true", help="overwrite an existing policy file")
     parser.add_argument("--stdout", action="store_true", help="print the policy instead of writing it")
+    parser.add_argument("--pin-addresses", action="store_true",
+                        help="pin today's LoadBalancer addresses in architecture.addresses")
     args = parser.parse_args(list(argv))
     from pathlib import Path
 
@@ -324,7 +327,8 @@ def cmd_init(argv: Sequence[str]) -> int:
         return _die(f"{target} exists; use --force to overwrite it or --stdout to print the inferred policy")
     result = run(Options(paths=[str(root)], root=str(root), config=os.devnull if False else None,
                          select=["parse-"]))
-    text = render_policy(result.index, result.policy if result.policy.origin == "inferred" else None)
+    text = render_policy(result.index, result.policy if result.policy.origin == "inferred" else None,
+                         pin_addresses=args.pin_addresses)
     if args.stdout:
         sys.stdout.write(text)
         return EXIT_CLEAN

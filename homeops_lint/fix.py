@@ -244,6 +244,18 @@ FIXERS: dict[str, tuple[str, Callable[[Document, Any, Any], list[Fix]]]] = {
 }
 
 
+# Fixers of whole text files that are not YAML (a README's generated table): fixer id -> (rule,
+# "module:function"); the function takes (lint result, path, text) and returns (new text,
+# description, line) or None. The module is imported only when the rule is on.
+TEXT_FIXERS: dict[str, tuple[str, str]] = {
+    "docs-ip-table": ("docs-ip-table-drift", "homeops_lint.checks.docs:fix_text"),
+}
+
+
+def fixer_rule(fixer_id: str) -> str:
+    return FIXERS[fixer_id][0] if fixer_id in FIXERS else TEXT_FIXERS[fixer_id][0]
+
+
 # ---------------------------------------------------------------- applying
 
 def apply_edits(text: str, edits: Iterable[TextEdit]) -> str:
@@ -358,7 +370,44 @@ def fix_repo(result: Any, fixers: Iterable[str], selected: Optional[set[str]], u
         report.diffs.append("".join(difflib.unified_diff(
             text.splitlines(keepends=True), new_text.splitlines(keepends=True),
             fromfile=f"a/{path}", tofile=f"b/{path}")))
+    _fix_text_files(result, set(fixers), selected, report)
     return report
+
+
+def _fix_text_files(result: Any, fixers: set[str], selected: Optional[set[str]], report: FixReport) -> None:
+    import importlib
+
+    wanted = [(fixer_id, spec) for fixer_id, (_rule, spec) in TEXT_FIXERS.items() if fixer_id in fixers]
+    if not wanted:
+        return
+    root = Path(result.root)
+    for source in result.index.files:
+        if source.documents or source.path in report.new_texts or not source.text:
+            continue
+        if selected is not None and not any(_shown_path(source.path, s) for s in selected):
+            continue
+        for fixer_id, spec in wanted:
+            module_name, _, name = spec.partition(":")
+            fixer = getattr(importlib.import_module(module_name), name)
+            try:
+                with open(root / source.path, encoding="utf-8", newline="") as handle:  # keep CRLF as it is
+                    text = handle.read()
+            except (OSError, UnicodeDecodeError) as exc:
+                report.refused.append((source.path, f"cannot read it ({exc})"))
+                break
+            if text.replace("\r\n", "\n") != source.text.replace("\r\n", "\n"):
+                report.refused.append((source.path, "it changed while homeops-lint was running"))
+                break
+            fixed = fixer(result, source.path, text)
+            if fixed is None:
+                continue
+            new_text, description, line = fixed
+            report.applied.append(Fix(source.path, line, fixer_id, description, True, (), ()))
+            report.new_texts[source.path] = new_text
+            report.diffs.append("".join(difflib.unified_diff(
+                text.splitlines(keepends=True), new_text.splitlines(keepends=True),
+                fromfile=f"a/{source.path}", tofile=f"b/{source.path}")))
+            break
 
 
 def active_fixers(result: Any, options: Any) -> set[str]:
@@ -371,7 +420,7 @@ def active_fixers(result: Any, options: Any) -> set[str]:
 
     enabled = enabled_rules(result.catalog, result.policy, options.select, options.ignore)
     active = set()
-    for fixer_id, (rule_id, _fixer) in FIXERS.items():
+    for fixer_id, rule_id in [(f, r) for f, (r, _fn) in FIXERS.items()] + [(f, r) for f, (r, _m) in TEXT_FIXERS.items()]:
         if rule_id in enabled:
             active.add(fixer_id)
         elif result.catalog.get(rule_id) is None:
@@ -397,7 +446,7 @@ def run_fixes(options: Any, write: bool, unsafe: bool) -> int:
         for path, text in sorted(report.new_texts.items()):
             atomic_write(str(root / path), text)
         for fix in report.applied:
-            sys.stderr.write(f"homeops-lint: fixed {fix.path}:{fix.line}: {FIXERS[fix.fixer][0]}: {fix.description}\n")
+            sys.stderr.write(f"homeops-lint: fixed {fix.path}:{fix.line}: {fixer_rule(fix.fixer)}: {fix.description}\n")
     else:
         sys.stdout.write("".join(report.diffs))
     for path, why in report.refused:
@@ -405,5 +454,5 @@ def run_fixes(options: Any, write: bool, unsafe: bool) -> int:
     if report.unsafe_skipped:
         count = len(report.unsafe_skipped)
         sys.stderr.write(f"homeops-lint: {count} more fix{'es' if count != 1 else ''} available with "
-                         f"--unsafe-fixes ({', '.join(sorted({FIXERS[f.fixer][0] for f in report.unsafe_skipped}))})\n")
+                         f"--unsafe-fixes ({', '.join(sorted({fixer_rule(f.fixer) for f in report.unsafe_skipped}))})\n")
     return 1 if report.applied and not write else 0

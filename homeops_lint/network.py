@@ -222,6 +222,16 @@ class Pool:
         return ", ".join(b.text if b.cidr else str(b.range) for b in self.blocks)
 
 
+def first_last_reserved(pool: Pool, version: Optional[tuple[int, int]]) -> bool:
+    """Cilium pre-allocates the first and last address of each CIDR block of the pool (domain.md §1.2):
+    with allowFirstLastIPs "No", or unset on Cilium 1.15."""
+    if pool.implementation != "cilium":
+        return False
+    if pool.allow_first_last is None:
+        return version is not None and version < (1, 16)  # 1.15 defaulted to "No"
+    return pool.allow_first_last == "No"
+
+
 def pool_blocks(doc: Document, applied: Optional[Applied] = None
                 ) -> tuple[list[Block], list[tuple[KeyPath, str]]]:
     """The parsed blocks of a pool document and the (key, problem) pairs of the ones that don't parse.
@@ -403,6 +413,28 @@ class Workload:
         return set()
 
 
+def sharing_conflict(a: Workload, b: Workload) -> str:
+    """Why two Services cannot share an address under Cilium's rules (domain.md §1.3), or ""."""
+    key_a, key_b = a.sharing_key(), b.sharing_key()
+    if key_a is None or key_b is None:
+        return "neither sets a sharing key" if key_a is None and key_b is None else "only one sets a sharing key"
+    if key_a != key_b:
+        return f"their sharing keys differ ({key_a} / {key_b})"
+    if a.namespace is not None and b.namespace is not None and a.namespace != b.namespace:
+        allow_a, allow_b = a.cross_namespace(), b.cross_namespace()
+        if not ((b.namespace in allow_a or "*" in allow_a) and (a.namespace in allow_b or "*" in allow_b)):
+            return ("they are in different namespaces and lbipam.cilium.io/sharing-cross-namespace does not "
+                    "allow it on both")
+    if a.ports is not None and b.ports is not None and a.ports & b.ports:
+        return f"both use port {min(a.ports & b.ports)} (the protocol does not matter)"
+    if a.traffic_policy and b.traffic_policy and a.traffic_policy != b.traffic_policy:
+        return f"their externalTrafficPolicy differs ({a.traffic_policy} / {b.traffic_policy})"
+    if a.traffic_policy == "Local" and b.traffic_policy == "Local" and a.kind == b.kind == "Service":
+        if not a.pod_selector or a.pod_selector != b.pod_selector:
+            return "with externalTrafficPolicy: Local both need the same, non-empty pod selector"
+    return ""
+
+
 @dataclass(frozen=True)
 class Request:
     """One LoadBalancer IP asked for (``kind`` request) or pointed at (``kind`` target)."""
@@ -419,6 +451,28 @@ class Request:
     @property
     def doc(self) -> Document:
         return self.workload.doc
+
+
+def ignored_reason(request: Request, implementations: set[str]) -> str:
+    """Why no IPAM will ever read ``request`` (with the fix), or "" when one does. ``implementations``:
+    the IPAMs whose pools the cluster has (cilium, metallb)."""
+    workload = request.workload
+    if workload.kind == "Service" and workload.service_type != "LoadBalancer":
+        return (f"the Service is type {workload.service_type}; LoadBalancer IPAM only serves type LoadBalancer. "
+                "Set spec.type: LoadBalancer or remove the request")
+    if request.ipam == "cilium" and workload.lb_class and workload.lb_class not in CILIUM_LB_CLASSES:
+        return (f"spec.loadBalancerClass is {workload.lb_class}, so Cilium LB-IPAM ignores the Service. "
+                "Remove the class or use io.cilium/bgp-control-plane")
+    if request.kind == "address" and request.ipam == "none":
+        return ("Envoy Gateway copies Gateway spec.addresses into the Service's externalIPs; LB-IPAM never "
+                f"allocates them. Ask for the address with spec.infrastructure.annotations "
+                f"lbipam.cilium.io/ips: \"{request.text}\" instead")
+    if implementations and request.ipam in ("cilium", "metallb") and request.ipam not in implementations:
+        other = "MetalLB" if request.ipam == "cilium" else "Cilium"
+        mine = "Cilium" if request.ipam == "cilium" else "MetalLB"
+        return (f"{request.source} is read by {mine}, but the pools are {other} pools; {other} ignores it. "
+                f"Use the {other} annotation or spec.loadBalancerIP")
+    return ""
 
 
 @dataclass(frozen=True)
@@ -549,6 +603,11 @@ def _service_workload(index: Any, policy: Any, applied: Applied) -> Workload:
         spec.get("loadBalancerClass") if isinstance(spec.get("loadBalancerClass"), str) else None,
         _text(spec.get("type") or "ClusterIP"),
     )
+
+
+def service_workload(index: Any, policy: Any, applied: Applied) -> Workload:
+    """The workload view of an applied core Service (labels, role, type), requested address or not."""
+    return _service_workload(index, policy, applied)
 
 
 def _generated_workload(policy: Any, applied: Applied, service_key: KeyPath, service: dict[str, Any],

@@ -24,7 +24,7 @@ from .budget import Budget, OutOfTime
 MIN_DOCUMENTS = 2500
 # Relative cost of the check modules (CPU seconds on the large bench corpus); unknown modules 0.1.
 WEIGHTS = {"secret": 1.5, "flux": 1.3, "declarative": 0.6, "schema": 0.45, "bgp": 0.12, "cidr": 0.08,
-           "lb": 0.07, "cnpg": 0.06}
+           "lb": 0.07, "cnpg": 0.06, "docs": 0.02}
 
 
 def workers() -> int:

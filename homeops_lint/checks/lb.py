@@ -9,9 +9,10 @@ from typing import Any, Optional
 
 from ..context import Context
 from ..ipmath import IPRange, RangeError, describe_ranges, first_last, parse_cidr
-from ..network import (CILIUM_LB_CLASSES, METALLB_POOL, METALLB_POOL_LEGACY, LabelView, Pool, Request, Requests,
-                       Workload, collect_requests, cilium_version, manifest_pools, policy_pools, selector_keys,
-                       selector_matches)
+from ..network import (METALLB_POOL, METALLB_POOL_LEGACY, LabelView, Pool, Request, Requests,
+                       Workload, collect_requests, cilium_version, first_last_reserved, ignored_reason, manifest_pools,
+                       policy_pools, selector_keys, selector_matches, sharing_conflict)
+from ..model import Severity
 
 _YAML11_BOOLS = {"y", "yes", "n", "no", "true", "false", "on", "off"}
 
@@ -27,6 +28,10 @@ def check(ctx: Context) -> None:
     _check_requests(ctx, pools, requests, version)
     _check_duplicates(ctx, requests)
     _check_deprecated(ctx, requests)
+    if ctx.enabled("lb-ip-pin-mismatch"):
+        _check_pins(ctx, requests)
+    if ctx.enabled("lb-pool-exhausted"):
+        _check_exhausted(ctx)
 
 
 # --- requests -----------------------------------------------------------------------------------
@@ -56,25 +61,7 @@ def _check_requests(ctx: Context, pools: list[Pool], requests: Requests, version
 
 def _ignored(ctx: Context, pools: list[Pool], request: Request) -> bool:
     """Requests no IPAM will ever read: report them (warning) and judge them no further."""
-    workload = request.workload
-    reason = ""
-    if workload.kind == "Service" and workload.service_type != "LoadBalancer":
-        reason = (f"the Service is type {workload.service_type}; LoadBalancer IPAM only serves type LoadBalancer. "
-                  "Set spec.type: LoadBalancer or remove the request")
-    elif request.ipam == "cilium" and workload.lb_class and workload.lb_class not in CILIUM_LB_CLASSES:
-        reason = (f"spec.loadBalancerClass is {workload.lb_class}, so Cilium LB-IPAM ignores the Service. "
-                  "Remove the class or use io.cilium/bgp-control-plane")
-    elif request.kind == "address" and request.ipam == "none":
-        reason = ("Envoy Gateway copies Gateway spec.addresses into the Service's externalIPs; LB-IPAM never "
-                  f"allocates them. Ask for the address with spec.infrastructure.annotations "
-                  f"lbipam.cilium.io/ips: \"{request.text}\" instead")
-    elif pools:
-        kinds = {p.implementation for p in pools}
-        if request.ipam in ("cilium", "metallb") and request.ipam not in kinds:
-            other = "MetalLB" if request.ipam == "cilium" else "Cilium"
-            mine = "Cilium" if request.ipam == "cilium" else "MetalLB"
-            reason = (f"{request.source} is read by {mine}, but the pools are {other} pools; {other} ignores it. "
-                      f"Use the {other} annotation or spec.loadBalancerIP")
+    reason = ignored_reason(request, {p.implementation for p in pools})
     if not reason:
         return False
     _report(ctx, "lb-ip-ignored", request, f"{request.address}{request.via}: {reason}")
@@ -212,16 +199,8 @@ def _check_metallb_allocation(ctx: Context, pool: Pool, request: Request) -> Non
                 f"({', '.join(str(n) for n in namespaces)}) excludes namespace {ns}")
 
 
-def _first_last_reserved(pool: Pool, version: Optional[tuple[int, int]]) -> bool:
-    if pool.implementation != "cilium":
-        return False
-    if pool.allow_first_last is None:
-        return version is not None and version < (1, 16)  # 1.15 defaulted to "No"
-    return pool.allow_first_last == "No"
-
-
 def _check_first_last(ctx: Context, pool: Pool, request: Request, version: Optional[tuple[int, int]]) -> None:
-    if not _first_last_reserved(pool, version):
+    if not first_last_reserved(pool, version):
         return
     for block in pool.blocks:
         if block.cidr is None or block.range.size < 4 or not block.range.contains(request.address):
@@ -277,7 +256,7 @@ def _check_duplicates(ctx: Context, requests: Requests) -> None:
         group.sort(key=lambda r: (r.doc.path, r.doc.pos(*r.key).line))
         for i, later in enumerate(group[1:], start=1):
             for earlier in group[:i]:
-                reason = _incompatible(earlier.workload, later.workload)
+                reason = sharing_conflict(earlier.workload, later.workload)
                 if reason:
                     where = f"{earlier.doc.path}:{earlier.doc.pos(*earlier.key).line}"
                     metallb = "metallb" in (earlier.ipam, later.ipam)
@@ -288,28 +267,6 @@ def _check_duplicates(ctx: Context, requests: Requests) -> None:
                             f"{'' if metallb else ' (already_allocated)'}: give one another address, "
                             f"or share it with the same {key} on both and distinct ports")
                     break
-
-
-def _incompatible(a: Workload, b: Workload) -> str:
-    """Why two Services cannot share an address under Cilium's rules (domain.md §1.3), or ""."""
-    key_a, key_b = a.sharing_key(), b.sharing_key()
-    if key_a is None or key_b is None:
-        return "neither sets a sharing key" if key_a is None and key_b is None else "only one sets a sharing key"
-    if key_a != key_b:
-        return f"their sharing keys differ ({key_a} / {key_b})"
-    if a.namespace is not None and b.namespace is not None and a.namespace != b.namespace:
-        allow_a, allow_b = a.cross_namespace(), b.cross_namespace()
-        if not ((b.namespace in allow_a or "*" in allow_a) and (a.namespace in allow_b or "*" in allow_b)):
-            return ("they are in different namespaces and lbipam.cilium.io/sharing-cross-namespace does not "
-                    "allow it on both")
-    if a.ports is not None and b.ports is not None and a.ports & b.ports:
-        return f"both use port {min(a.ports & b.ports)} (the protocol does not matter)"
-    if a.traffic_policy and b.traffic_policy and a.traffic_policy != b.traffic_policy:
-        return f"their externalTrafficPolicy differs ({a.traffic_policy} / {b.traffic_policy})"
-    if a.traffic_policy == "Local" and b.traffic_policy == "Local" and a.kind == b.kind == "Service":
-        if not a.pod_selector or a.pod_selector != b.pod_selector:
-            return "with externalTrafficPolicy: Local both need the same, non-empty pod selector"
-    return ""
 
 
 def _check_deprecated(ctx: Context, requests: Requests) -> None:
@@ -474,3 +431,152 @@ def _check_pool_declarations(ctx: Context, pools: list[Pool]) -> None:
                     f"the policy declares pool {name} ({role}), but no applied pool manifest has that name; add the "
                     f"CiliumLoadBalancerIPPool or remove the declaration{note}"), pos=pos)
 
+
+
+# --- the IP plan: pinned addresses and pool headroom -----------------------------------------------
+def _check_pins(ctx: Context, requests: Requests) -> None:
+    """``architecture.addresses``: a pinned workload asks for exactly its addresses, and nobody else does."""
+    from ..ipplan import read_pins, workload_key
+
+    pins = read_pins(ctx.policy)
+    if not pins.pins:
+        return
+    for pin in pins.pins:
+        for bad in pin.bad:
+            where, pos, note = ctx.policy.locate("architecture", "addresses", pin.key)
+            if where is not None:
+                ctx.report("lb-ip-pin-mismatch", where, message=(
+                    f"the pin {pin.key}: '{bad}' is not an IP address, so it pins nothing{note}"), pos=pos)
+    by_address = pins.by_address()
+    asked: dict[tuple[Any, ...], tuple[Workload, list[Request]]] = {}
+    for request in requests.requests:
+        if request.kind != "target":
+            asked.setdefault(request.workload.identity, (request.workload, []))[1].append(request)
+    requested_by_pin: dict[str, set[Any]] = {}
+    for workload, own in asked.values():
+        key = workload_key(workload)
+        mine = [p for p in pins.pins if p.matches(key)]
+        allowed = {a for p in mine for a in p.addresses}
+        seen: set[Any] = set()
+        for request in own:
+            if request.address in seen:
+                continue
+            seen.add(request.address)
+            for pin in mine:
+                requested_by_pin.setdefault(pin.key, set()).add(request.address)
+            holders = [p.key for p in by_address.get(request.address, []) if not p.matches(key)]
+            if mine and request.address not in allowed:
+                taken = f"; it is pinned to {', '.join(holders)}" if holders else ""
+                _report(ctx, "lb-ip-pin-mismatch", request,
+                        f"{workload.describe()} is pinned to {_addresses(allowed)} in the policy "
+                        f"(architecture.addresses {mine[0].key}), but asks for {request.address}{request.via}"
+                        f"{taken}; change the request or the pin")
+            elif holders and not mine:
+                _report(ctx, "lb-ip-pin-mismatch", request,
+                        f"{request.address}{request.via} is pinned to {', '.join(holders)} in the policy "
+                        f"(architecture.addresses), but {workload.describe()} asks for it; pick a free address "
+                        "('homeops-lint ip --free POOL') or pin it to this workload too if they share it")
+    for pin in pins.pins:
+        if pin.glob or not pin.addresses:
+            continue
+        matched = [(w, own) for w, own in asked.values() if pin.matches(workload_key(w))]
+        missing = [a for a in pin.addresses if a not in requested_by_pin.get(pin.key, set())]
+        strays = any(r.address not in pin.addresses for _w, own in matched for r in own)
+        if matched and missing and not strays:  # a stray request is reported above, with the pin
+            workload, own = matched[0]
+            _report(ctx, "lb-ip-pin-mismatch", own[0],
+                    f"{workload.describe()} is pinned to {_addresses(pin.addresses)} in the policy "
+                    f"(architecture.addresses {pin.key}), but does not ask for {_addresses(missing)}; "
+                    "add it to the request or drop it from the pin")
+        elif not matched:
+            _pinned_without_request(ctx, pin)
+
+
+def _addresses(addresses: Any) -> str:
+    ordered = sorted(addresses, key=lambda a: (a.version, int(a)))
+    return ", ".join(str(a) for a in ordered)
+
+
+def _pinned_without_request(ctx: Context, pin: Any) -> None:
+    """A pinned LoadBalancer Service that asks for no address gets any free one from the IPAM."""
+    from ..ipplan import values_key_path
+
+    name_part, _, values_key = pin.key.partition(":")
+    namespace, _, name = name_part.partition("/")
+    if values_key:
+        for applied in ctx.index.applied_of_kind("HelmRelease"):
+            doc = applied.doc
+            target = doc.get("spec", "targetNamespace")
+            ns = target if isinstance(target, str) else (applied.namespace or "default")
+            if doc.name != name or ns != namespace:
+                continue
+            for path in values_key_path(values_key):
+                service = doc.get("spec", "values", *path)
+                if isinstance(service, dict) and service.get("type") == "LoadBalancer":
+                    ctx.report("lb-ip-pin-mismatch", doc, ("spec", "values", *path, "type"),
+                               f"HelmRelease {ns}/{name} makes a LoadBalancer Service at values {'.'.join(path)}, "
+                               f"pinned to {_addresses(pin.addresses)} in the policy (architecture.addresses "
+                               f"{pin.key}), but it asks for no address, so the IPAM gives it any free one; add "
+                               f"annotations: {{lbipam.cilium.io/ips: \"{_addresses(pin.addresses)}\"}}",
+                               namespace=applied.namespace)
+                    break
+        return
+    for applied in ctx.index.applied_of_kind("Service"):
+        doc = applied.doc
+        if doc.group or doc.name != name or (applied.namespace or "default") != namespace:
+            continue
+        if doc.get("spec", "type") == "LoadBalancer":
+            ctx.report("lb-ip-pin-mismatch", doc, ("spec", "type"),
+                       f"Service {namespace}/{name} is pinned to {_addresses(pin.addresses)} in the policy "
+                       f"(architecture.addresses {pin.key}), but asks for no address, so the IPAM gives it any "
+                       f"free one; add the annotation lbipam.cilium.io/ips: \"{_addresses(pin.addresses)}\"",
+                       namespace=applied.namespace)
+
+
+def _check_exhausted(ctx: Context) -> None:
+    """Warn when a pool is nearly full; an error when what it must hand out exceeds its size."""
+    from ..ipplan import DEFAULT_HEADROOM, build_plan
+
+    headroom = ctx.policy.limits().get("pool_headroom", DEFAULT_HEADROOM)
+    headroom = headroom if isinstance(headroom, int) and not isinstance(headroom, bool) else DEFAULT_HEADROOM
+    plan = build_plan(ctx.index, ctx.policy)
+    pools = {p.name: p for p in manifest_pools(ctx.index, ctx.policy)}
+    reported: set[str] = set()
+    for cluster in plan.clusters:
+        for pool in cluster.pools:
+            if not pool.allocatable or pool.name in reported:
+                continue
+            taken = len(pool.used | pool.pinned | pool.reserved_edges() | pool.other_reserved)
+            demand = taken + pool.dynamic
+            parts = [f"{len(pool.used)} requested"]
+            if pool.pinned - pool.used:
+                parts.append(f"{len(pool.pinned - pool.used)} pinned but not requested")
+            if pool.reserved_edges():
+                parts.append(f"{len(pool.reserved_edges())} first/last pre-allocated")
+            if pool.other_reserved:
+                parts.append(f"{len(pool.other_reserved)} also in another pool")
+            if pool.dynamic:
+                parts.append(f"{pool.dynamic} LoadBalancer Service{'s' if pool.dynamic != 1 else ''} without an "
+                             "address that only this pool serves")
+            counted = ", ".join(parts)
+            if demand > pool.size:
+                message = (f"pool {pool.name} ({pool.describe()}) has {pool.size} address"
+                           f"{'es' if pool.size != 1 else ''} but must hand out {demand} ({counted}); Cilium "
+                           "answers out_of_ips and a Service stays <pending>. Grow the pool or add another one")
+                severity = Severity.ERROR
+            elif pool.size > headroom and pool.free < headroom and not all(b.size == 1 for b in pool.blocks):
+                # (a pool of single addresses is a per-Service list, sized on purpose)
+                message = (f"pool {pool.name} ({pool.describe()}) has {pool.free} free address"
+                           f"{'es' if pool.free != 1 else ''} of {pool.size} ({counted}), fewer than "
+                           f"limits.pool_headroom ({headroom}); the next LoadBalancer Service may get none")
+                severity = None
+            else:
+                continue
+            reported.add(pool.name)
+            manifest = pools.get(pool.name)
+            if manifest is not None and pool.source == "manifest":
+                ctx.report("lb-pool-exhausted", manifest.doc, ("metadata", "name"), message, severity=severity)
+            else:
+                where, pos, note = ctx.policy.locate("architecture", "pools", pool.name)
+                if where is not None:
+                    ctx.report("lb-pool-exhausted", where, message=message + note, pos=pos, severity=severity)

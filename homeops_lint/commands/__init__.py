@@ -1,0 +1,1 @@
+"""Subcommands that sit on top of the library: they parse arguments, call it and print."""
