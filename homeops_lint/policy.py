@@ -32,7 +32,7 @@ LIMIT_CEILINGS: dict[str, float] = {
     "max_documents": 50_000,  # per file (default 10,000)
     "max_depth": 400,  # the builder's two stack frames per level stay under Python's 1,000
     "time_budget": 600.0,  # seconds (default 120)
-    "pool_headroom": 65_536,  # free addresses lb-pool-exhausted wants per pool (default 2)
+    "pool_headroom": 10_000,  # free addresses lb-pool-exhausted wants per pool (default 2)
 }
 
 

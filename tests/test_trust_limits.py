@@ -60,6 +60,9 @@ def test_every_limit_has_a_ceiling_above_its_default():
     base = ReadLimits()
     defaults = {name: getattr(base, name, getattr(base.yaml, name, None)) for name in LIMIT_CEILINGS}
     defaults["time_budget"] = DEFAULT_TIME_BUDGET
+    from homeops_lint.ipplan import DEFAULT_HEADROOM  # a check's limit, not a reader's
+
+    defaults["pool_headroom"] = DEFAULT_HEADROOM
     for name, ceiling in LIMIT_CEILINGS.items():
         assert defaults[name] is not None and defaults[name] <= ceiling, name
         assert f"at most {_spelled(ceiling)}" in schema["properties"]["limits"]["properties"][name]["description"]
@@ -82,8 +85,9 @@ def test_a_policy_cannot_raise_a_limit_above_its_ceiling(tmp_path):
     used = {"max_file_size": limits.max_file_size, "max_line_length": limits.max_line_length,
             "time_budget": _time_budget(policy)}
     used.update({name: getattr(limits.yaml, name) for name in LIMIT_CEILINGS if hasattr(limits.yaml, name)})
+    used["pool_headroom"] = policy.limit("pool_headroom", 2)  # read by lb-pool-exhausted
     assert used == LIMIT_CEILINGS
-    assert limits.yaml.fixed == frozenset(LIMIT_CEILINGS)
+    assert limits.yaml.fixed == frozenset(LIMIT_CEILINGS) - {"pool_headroom"}  # a reader limit set
 
     result = lint_repo(root)
     warnings = [f for f in result.findings if f.rule == "policy-invalid"]

@@ -537,7 +537,7 @@ def _check_exhausted(ctx: Context) -> None:
     """Warn when a pool is nearly full; an error when what it must hand out exceeds its size."""
     from ..ipplan import DEFAULT_HEADROOM, build_plan
 
-    headroom = ctx.policy.limits().get("pool_headroom", DEFAULT_HEADROOM)
+    headroom = int(ctx.policy.limit("pool_headroom", DEFAULT_HEADROOM))
     headroom = headroom if isinstance(headroom, int) and not isinstance(headroom, bool) else DEFAULT_HEADROOM
     plan = build_plan(ctx.index, ctx.policy)
     pools = {p.name: p for p in manifest_pools(ctx.index, ctx.policy)}
