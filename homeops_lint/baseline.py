@@ -185,13 +185,13 @@ def stale_entries(result: Any, path: str) -> list[Entry]:
 
 def cmd_baseline(argv: Sequence[str]) -> int:
     """``homeops-lint baseline write FILE [PATH ...] [--select/--ignore/--config/--root]``."""
-    import argparse
     import sys
 
     from . import cli
+    from .errors import argument_parser
 
-    parser = argparse.ArgumentParser(prog="homeops-lint baseline",
-                                     description="Record today's findings so that --baseline FILE hides them.")
+    parser = argument_parser(prog="homeops-lint baseline",
+                             description="Record today's findings so that --baseline FILE hides them.")
     sub = parser.add_subparsers(dest="action", required=True)
     write = sub.add_parser("write", help="write every current finding to FILE (sorted, no line numbers)")
     write.add_argument("file", metavar="FILE")

@@ -44,6 +44,21 @@ def find_root(paths: Iterable[str]) -> Path:
     return start
 
 
+def lint_root(root: Optional[str], paths: Iterable[str]) -> Path:
+    """The root of a run: ``--root`` when given, else found from the paths. A missing root or
+    path is a usage error: linting nothing must never look like a clean repo."""
+    paths = list(paths)
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UsageError(f"{path}: no such file or directory")
+    if not root:
+        return find_root(paths)
+    folder = Path(root).absolute()
+    if not folder.is_dir():
+        raise UsageError(f"--root {root}: {'not a folder' if folder.exists() else 'no such folder'}")
+    return folder
+
+
 def _inside_git(root: Path) -> bool:
     """Only ask git about a folder that a git work tree can contain (spawning git costs ~5 ms)."""
     if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
