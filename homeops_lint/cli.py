@@ -138,7 +138,7 @@ def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-
         if replay_key is not None and _replay(cache, replay_key, args, engine_options):
             return cache.replayed_code  # type: ignore[union-attr, no-any-return]
     from .engine import Options, enabled_rules, run
-    from .report import embeds_statistics, render
+    from .report import embeds_statistics
     from .report.common import ReportOptions, statistics
 
     if not isinstance(engine_options, Options):
@@ -166,10 +166,10 @@ def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-
     timings = engine_options.timings
     if timings is not None:
         with timings.stage("report"):
-            text = render(args.format, result, options)
+            text = _render_text_or_report(args, result, options, engine_options)
             write_output(text, args.output)
     else:
-        text = render(args.format, result, options)
+        text = _render_text_or_report(args, result, options, engine_options)
         write_output(text, args.output)
     after = ""
     if args.statistics and not embeds_statistics(args.format):
@@ -182,6 +182,18 @@ def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-
     if timings is not None:
         sys.stderr.write(timings.render())
     return code
+
+
+def _render_text_or_report(args, result, options, engine_options) -> str:  # type: ignore[no-untyped-def]
+    from .report import render
+
+    text = render(args.format, result, options)
+    if args.format == "text" and not args.quiet and result.findings:
+        from .fix import fixable_counts
+        from .report.text import fixable_line
+
+        text += fixable_line(*fixable_counts(result, engine_options))
+    return text
 
 
 def _replay_lookup(args, engine_options):  # type: ignore[no-untyped-def]

@@ -170,3 +170,28 @@ def test_written_files_honour_the_umask_and_keep_a_replaced_files_mode(tmp_path:
     write_all(0o077)
     assert {t.name: mode(t) for t in targets} == {t.name: 0o604 for t in targets}
 
+
+
+def test_the_text_summary_says_what_is_fixable(tmp_path: Path) -> None:
+    import shutil
+
+    repo = tmp_path / "demo"
+    shutil.copytree(BROKEN, repo)
+
+    def lint(*argv: str) -> str:
+        proc = cli("--no-cache", str(repo), *argv)
+        assert proc.returncode in (0, 1), proc.stderr
+        return proc.stdout.decode()
+
+    safe = lint("--select", "lb-deprecated-annotation")
+    assert safe.endswith("[*] 1 fixable with `--fix`.\n")
+    unsafe_only = lint("--select", "cnpg-scheduled-backup-method")
+    assert unsafe_only.endswith("[*] 1 fixable with `--fix --unsafe-fixes` (these fixes may change meaning).\n")
+    both = lint("--select", "lb-deprecated-annotation,cnpg-scheduled-backup-method")
+    assert both.endswith("[*] 1 fixable with `--fix` (1 more with `--fix --unsafe-fixes`).\n")
+    assert "[*]" not in lint("--select", "parse-,flux-")  # findings, none fixable
+    assert "[*]" not in lint("--quiet", "--select", "lb-deprecated-annotation")
+    assert "[*]" not in lint("--format", "json", "--select", "lb-deprecated-annotation")
+    # Once the safe fix is applied, only the unsafe one is left to advertise.
+    after = lint("--fix", "--select", "lb-deprecated-annotation,cnpg-scheduled-backup-method")
+    assert after.endswith("[*] 1 fixable with `--fix --unsafe-fixes` (these fixes may change meaning).\n")
