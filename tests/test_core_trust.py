@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES, cli, write_tree
+from .conftest import FIXTURES, ROOT, cli, write_tree
 
 DUP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n"
 BROKEN = FIXTURES / "home-ops-broken"
@@ -195,3 +195,25 @@ def test_the_text_summary_says_what_is_fixable(tmp_path: Path) -> None:
     # Once the safe fix is applied, only the unsafe one is left to advertise.
     after = lint("--fix", "--select", "lb-deprecated-annotation,cnpg-scheduled-backup-method")
     assert after.endswith("[*] 1 fixable with `--fix --unsafe-fixes` (these fixes may change meaning).\n")
+
+
+def test_docs_install_only_what_exists() -> None:
+    """homeops-lint is not on PyPI and has no release tag: no doc may tell users otherwise."""
+    import re
+
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for doc in docs:
+        text = doc.read_text(encoding="utf-8")
+        assert not re.search(r"pip install\s+[\"']?homeops-lint\b(?![@/])", text), doc
+        assert not re.search(r"^\s*rev:\s*['\"]?v\d", text, re.M), doc  # a release tag nobody published
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    integrations = (ROOT / "docs" / "integrations.md").read_text(encoding="utf-8")
+    for text in (readme, integrations):
+        assert 'pip install "git+https://github.com/OWNER/homeops-lint@COMMIT_SHA"' in text
+        assert re.search(r"^\s*rev: COMMIT_SHA\b", text, re.M)
+    # The hooks the docs name are the ones the manifest ships.
+    from homeops_lint import yamlload
+
+    shipped = {h["id"] for h in yamlload.load_one((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    named = set(re.findall(r"^\s*- id: (\S+)", integrations, re.M))
+    assert named and named <= shipped
