@@ -82,15 +82,23 @@ def _tree_entries(root: Path, rev: str) -> Entries:
 
 
 def _index_entries(root: Path) -> Entries:
-    """The index under the root, read without refreshing it; a conflicted path has no object id."""
+    return _index_listing(root)[0]
+
+
+def _index_listing(root: Path) -> tuple[Entries, set[str]]:
+    """The index under the root, read without refreshing it (a conflicted path has no object id),
+    and the paths marked skip-worktree (sparse checkout: absent on disk, yet unchanged)."""
     out: Entries = {}
-    for record in _git_ok(root, "ls-files", "--stage", "-z", "--", ".").split(b"\0"):
+    sparse: set[str] = set()
+    for record in _git_ok(root, "ls-files", "--stage", "-t", "-z", "--", ".").split(b"\0"):
         if record:
             meta, _, name = record.partition(b"\t")
-            mode, oid, stage = meta.decode().split(" ")
+            tag, mode, oid, stage = meta.decode().split(" ")
             rel = os.fsdecode(name)
             out[rel] = (mode, None) if stage != "0" or rel in out else (mode, oid)
-    return out
+            if tag == "S":
+                sparse.add(rel)
+    return out, sparse
 
 
 def _worktree_oid(path: Path, algorithm: str) -> Optional[str]:
@@ -118,13 +126,16 @@ def _differing(old: Entries, new: Entries) -> set[str]:
 
 def _worktree_changes(root: Path, base: Entries) -> set[str]:
     """Tracked or base paths whose work-tree content differs from ``base``."""
-    algorithm = os.fsdecode(_git_ok(root, "rev-parse", "--show-object-format").strip()) or "sha1"
+    proc = _git(root, "rev-parse", "--show-object-format")
+    algorithm = os.fsdecode(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else "sha1"
+    index, sparse = _index_listing(root)
     out = set()
-    for rel in base.keys() | _index_entries(root).keys():
-        if base.get(rel, ("",))[0] == _GITLINK or (root / rel).is_dir():
+    for rel in base.keys() | index.keys():
+        if _GITLINK in (base.get(rel, ("",))[0], index.get(rel, ("",))[0]):
             continue
         then = base[rel][1] if rel in base else None
-        if _worktree_oid(root / rel, algorithm) != then:
+        now = index[rel][1] if rel in sparse else _worktree_oid(root / rel, algorithm)
+        if now != then:
             out.add(rel)
     return out
 

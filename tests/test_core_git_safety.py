@@ -136,3 +136,34 @@ def test_changed_sees_a_content_change_under_a_clean_filter(tmp_path: Path) -> N
     assert b'"path": "apps/cm.yaml"' in proc.stdout
     assert b"cases/dup/cm.yaml" not in proc.stdout  # stat-dirty but unchanged: not attributed
     assert not list(markers.iterdir())
+
+
+def test_changed_paths_without_git_diff(tmp_path: Path) -> None:
+    """The plumbing comparison finds what ``git diff --name-only BASE`` would, and no more:
+    edits, deletions, additions, staged-only changes, a symlink retarget; not a sparse
+    (skip-worktree) file that is absent on disk, nor a touched file."""
+    from homeops_lint.gitchanges import changed, staged
+
+    root = write_tree(tmp_path / "repo", {"a.yaml": "a: 1\n", "b.yaml": "b: 1\n", "c.yaml": "c: 1\n",
+                                          "d.yaml": "d: 1\n", "sparse.yaml": "s: 1\n", "same.yaml": "x: 1\n",
+                                          "sub/e.yaml": "e: 1\n"})
+    (root / "link.yaml").symlink_to("a.yaml")
+    git = ["git", "-C", str(root)]
+    subprocess.run([*git, "init", "-q"], check=True, env=ENV)
+    subprocess.run([*git, "add", "."], check=True, env=ENV)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True, env=ENV)
+    (root / "a.yaml").write_text("a: 2\n")                     # unstaged edit
+    (root / "b.yaml").unlink()                                # unstaged deletion
+    (root / "c.yaml").write_text("c: 2\n")                    # staged edit ...
+    subprocess.run([*git, "add", "c.yaml"], check=True, env=ENV)
+    (root / "new.yaml").write_text("n: 1\n")                  # untracked
+    (root / "link.yaml").unlink()
+    (root / "link.yaml").symlink_to("d.yaml")                 # retargeted symlink
+    subprocess.run([*git, "update-index", "--skip-worktree", "sparse.yaml"], check=True, env=ENV)
+    (root / "sparse.yaml").unlink()                           # sparse checkout: not a deletion
+    os.utime(root / "same.yaml", (1_000_000_000, 1_000_000_000))  # stat-dirty only
+    (root / "sub" / "e.yaml").write_text("e: 2\n")
+    expected = {"a.yaml", "b.yaml", "c.yaml", "new.yaml", "link.yaml", "sub/e.yaml"}
+    assert set(changed(root, "HEAD").paths) == expected
+    assert set(changed(root / "sub", "HEAD").paths) == {"e.yaml"}  # relative to a nested root
+    assert set(staged(root).paths) == {"c.yaml"}
