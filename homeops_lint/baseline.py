@@ -6,13 +6,21 @@ is the rule's own ``Finding.fingerprint`` when it sets one; otherwise a short ha
 source line with whitespace normalised and secrets masked (so a changed value is a new finding, and
 no value is ever stored). Editing unrelated lines, or moving a block, leaves entries valid.
 
-The file is YAML with one JSON flow mapping per entry and line, sorted, without timestamps or
-line numbers, so it diffs and merges cleanly::
+The file's extension picks its format: ``.json`` is JSON, anything else (``.yaml``, ``.yml``) is
+YAML; both are read whatever the name. Either way there is one entry per line, sorted, without
+timestamps or line numbers, so it diffs and merges cleanly::
 
     # homeops-lint baseline ...
     version: 1
     entries:
     - {"rule": "lb-ip-outside-pool", "path": "apps/x.yaml", "resource": "Service/default/x", ...}
+
+    {
+      "version": 1,
+      "entries": [
+        {"rule": "lb-ip-outside-pool", "path": "apps/x.yaml", "resource": "Service/default/x", ...}
+      ]
+    }
 
 Entries that no longer match a finding are *stale*: the run says so on stderr (a note, not a
 finding: a stale entry means something got fixed, which should never fail a build) and
@@ -95,17 +103,27 @@ def entries_for(findings: Iterable[Finding], result: Any) -> list[Entry]:
     return [Entry(*key, count=n) for key, n in sorted(counts.items())]
 
 
-def dumps(entries: Sequence[Entry]) -> str:
-    lines = [HEADER, f"version: {VERSION}\n"]
-    if not entries:
-        lines.append("entries: []\n")
-        return "".join(lines)
-    lines.append("entries:\n")
+def is_json(path: str) -> bool:
+    """Whether a baseline named ``path`` is written as JSON (else YAML)."""
+    return Path(path).suffix.lower() == ".json"
+
+
+def dumps(entries: Sequence[Entry], as_json: bool = False) -> str:
+    records = []
     for entry in sorted(entries, key=lambda e: e.ident):
         record: dict[str, Any] = {name: getattr(entry, name) for name in FIELDS}
         if entry.count != 1:
             record["count"] = entry.count
-        lines.append("- " + json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
+        records.append(json.dumps(record, ensure_ascii=False, sort_keys=False))
+    if as_json:  # JSON has no comments: the header is YAML-only
+        body = ",\n".join(f"    {record}" for record in records)
+        return f'{{\n  "version": {VERSION},\n  "entries": [' + (f"\n{body}\n  ]" if records else "]") + "\n}\n"
+    lines = [HEADER, f"version: {VERSION}\n"]
+    if not records:
+        lines.append("entries: []\n")
+        return "".join(lines)
+    lines.append("entries:\n")
+    lines.extend(f"- {record}\n" for record in records)
     return "".join(lines)
 
 
@@ -113,8 +131,10 @@ def loads(text: str, source: str = "baseline") -> list[Entry]:
     from . import yamlload
 
     try:
-        data = yamlload.load_one(text)
-    except ValueError as exc:
+        # JSON first when it looks like JSON (any JSON file, not only ones YAML can also read),
+        # so that a .json and a .yaml baseline are both read whatever their name.
+        data = json.loads(text) if text.lstrip().startswith("{") else yamlload.load_one(text)
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
         raise UsageError(f"{source}: not a baseline file ({exc})") from None
     if not isinstance(data, dict) or "entries" not in data or not isinstance(data["entries"] or [], list):
         raise UsageError(f"{source}: not a baseline file (expected 'version' and 'entries')")
@@ -185,13 +205,13 @@ def stale_entries(result: Any, path: str) -> list[Entry]:
 
 def cmd_baseline(argv: Sequence[str]) -> int:
     """``homeops-lint baseline write FILE [PATH ...] [--select/--ignore/--config/--root]``."""
-    import argparse
     import sys
 
     from . import cli
+    from .errors import argument_parser
 
-    parser = argparse.ArgumentParser(prog="homeops-lint baseline",
-                                     description="Record today's findings so that --baseline FILE hides them.")
+    parser = argument_parser(prog="homeops-lint baseline",
+                             description="Record today's findings so that --baseline FILE hides them.")
     sub = parser.add_subparsers(dest="action", required=True)
     write = sub.add_parser("write", help="write every current finding to FILE (sorted, no line numbers)")
     write.add_argument("file", metavar="FILE")
@@ -208,7 +228,7 @@ def cmd_baseline(argv: Sequence[str]) -> int:
                          select=cli._csv(args.select), ignore=cli._csv(args.ignore),
                          extra_exclude=[exclude_glob(args.file, args.root, args.paths)]))
     entries = entries_for(result.findings, result)
-    atomic_write(args.file, dumps(entries))
+    atomic_write(args.file, dumps(entries, as_json=is_json(args.file)))
     total = sum(e.count for e in entries)
     sys.stderr.write(f"homeops-lint: wrote {total} finding{'s' if total != 1 else ''} "
                      f"({len(entries)} entr{'y' if len(entries) == 1 else 'ies'}) to {args.file}\n")

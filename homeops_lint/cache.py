@@ -170,7 +170,7 @@ class Cache:
         try:
             payload = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
             self.folder.mkdir(parents=True, exist_ok=True)
-            _atomic_bytes(path, self._seal(path.name, payload))
+            _atomic_bytes(path, self._seal(path.name, payload), mode=0o600)  # private, like the key
             self._prune(kind, keep=path)
             return True
         except (OSError, ValueError, TypeError, UnicodeError):
@@ -241,10 +241,10 @@ def tree_key(options: Any, cache: Cache) -> str:
     Does what the engine does before parsing (root, policy, discovery) and hashes the files; it
     raises what the engine would raise (a broken policy), so the caller reports it the same way.
     """
-    from .discover import discover, find_root
+    from .discover import discover, lint_root
     from .policy import load_policy
 
-    root = Path(options.root).absolute() if options.root else find_root(options.paths)
+    root = lint_root(options.root, options.paths)
     policy = load_policy(root, options.config)
     extra_dirs = [root / d for d in policy.data.get("custom_rules", []) if isinstance(d, str)]
     extra_dirs += [Path(d) for d in options.rule_dirs]

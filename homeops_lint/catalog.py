@@ -114,7 +114,33 @@ class Catalog:
     rules: dict[str, Rule]
 
     def get(self, rule_id: str) -> Optional[Rule]:
-        return self.rules.get(rule_id)
+        """The rule with this id; ids are lower-case, so the lookup ignores case."""
+        return self.rules.get(rule_id.strip().lower())
+
+    def suggest(self, pattern: str) -> list[str]:
+        """The rule ids and family prefixes closest to a pattern that matched nothing."""
+        import difflib
+
+        names = sorted({*self.rules, *(f"{family}-" for family in self.families())})
+        return difflib.get_close_matches(pattern.strip().lower(), names, n=3, cutoff=0.6)
+
+    def patterns(self, values: Iterable[str], option: str) -> list[str]:
+        """``--select``/``--ignore`` values, lower-cased; one that selects no rule is a usage error,
+        never a silent run of nothing."""
+        from .discover import UsageError
+
+        out = []
+        for value in values:
+            pattern = value.strip().lower()
+            if not pattern:
+                continue
+            if not self.matching([pattern]):
+                close = self.suggest(pattern)
+                hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+                raise UsageError(f"{option}: no rule or family prefix '{value.strip()}'{hint}; "
+                                 "'homeops-lint rules' lists them")
+            out.append(pattern)
+        return out
 
     def __iter__(self) -> Any:
         return iter(sorted(self.rules.values(), key=lambda r: (FAMILIES.index(r.family)
@@ -127,10 +153,10 @@ class Catalog:
         """Rule ids selected by exact ids, family prefixes (``lb-``, ``lb``) or ``all``."""
         selected: set[str] = set()
         for pattern in patterns:
-            pattern = pattern.strip()
+            pattern = pattern.strip().lower()
             if not pattern:
                 continue
-            if pattern in ("all", "ALL"):
+            if pattern == "all":
                 selected.update(self.rules)
                 continue
             prefix = pattern if pattern.endswith("-") else pattern + "-"

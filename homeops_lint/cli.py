@@ -40,11 +40,10 @@ def _csv(values: Optional[Sequence[str]]) -> list[str]:
 
 
 def lint_parser():  # type: ignore[no-untyped-def]
-    import argparse
-
+    from .errors import argument_parser
     from .report import FORMATS
 
-    parser = argparse.ArgumentParser(
+    parser = argument_parser(
         prog="homeops-lint",
         description="Lint a GitOps home-ops repository against its declared architecture.",
         epilog="Subcommands: " + ", ".join(sorted(SUBCOMMANDS)) + ". Run 'homeops-lint rules' for the rule list.",
@@ -141,7 +140,7 @@ def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-
         if replay_key is not None and _replay(cache, replay_key, args, engine_options):
             return cache.replayed_code  # type: ignore[union-attr, no-any-return]
     from .engine import Options, enabled_rules, run
-    from .report import embeds_statistics, render
+    from .report import embeds_statistics
     from .report.common import ReportOptions, statistics
 
     if not isinstance(engine_options, Options):
@@ -161,16 +160,18 @@ def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-
 
         result = attribute(result, engine_options, change)
     before = "" if args.quiet else "".join(f"homeops-lint: {note}\n" for note in result.notes)
+    if not result.files:  # even with --quiet: a run that read nothing must not pass unnoticed
+        before += f"homeops-lint: warning: no files were linted under {result.root}\n"
     sys.stderr.write(before)
     options = ReportOptions(color=_use_color(args.color, sys.stdout) and not args.output,
                             quiet=args.quiet, statistics=args.statistics)
     timings = engine_options.timings
     if timings is not None:
         with timings.stage("report"):
-            text = render(args.format, result, options)
+            text = _render_text_or_report(args, result, options, engine_options)
             write_output(text, args.output)
     else:
-        text = render(args.format, result, options)
+        text = _render_text_or_report(args, result, options, engine_options)
         write_output(text, args.output)
     after = ""
     if args.statistics and not embeds_statistics(args.format):
@@ -188,6 +189,18 @@ def lint_with(args, change=None, root: Optional[str] = None,  # type: ignore[no-
     return code
 
 
+def _render_text_or_report(args, result, options, engine_options) -> str:  # type: ignore[no-untyped-def]
+    from .report import render
+
+    text = render(args.format, result, options)
+    if args.format == "text" and not args.quiet and result.findings:
+        from .fix import fixable_counts
+        from .report.text import fixable_line
+
+        text += fixable_line(*fixable_counts(result, engine_options))
+    return text
+
+
 def _replay_lookup(args, engine_options):  # type: ignore[no-untyped-def]
     """(cache, key) for this invocation, or (None, None) when the cache is off or unusable."""
     if getattr(args, "no_cache", False) or os.environ.get("HOMEOPS_LINT_NO_CACHE"):
@@ -195,11 +208,11 @@ def _replay_lookup(args, engine_options):  # type: ignore[no-untyped-def]
     from pathlib import Path
 
     from .cache import Cache, default_dir, file_digest, key_of, tree_key
-    from .discover import find_root
+    from .discover import lint_root
 
     timings = engine_options.timings
     try:
-        root = Path(engine_options.root).absolute() if engine_options.root else find_root(engine_options.paths)
+        root = lint_root(engine_options.root, engine_options.paths)
         chosen = getattr(args, "cache_dir", None)
         cache = Cache(Path(chosen).absolute() if chosen else default_dir(root))
         try:  # a cache folder the user put inside the tree is never linted
@@ -240,9 +253,9 @@ def _replay(cache, key: str, args, engine_options) -> bool:  # type: ignore[no-u
 
 
 def cmd_rules(argv: Sequence[str]) -> int:
-    import argparse
+    from .errors import argument_parser
 
-    parser = argparse.ArgumentParser(prog="homeops-lint rules", description="List every rule.")
+    parser = argument_parser(prog="homeops-lint rules", description="List every rule.")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     parser.add_argument("--builtin", action="store_true", help="only the shipped rules (ignore the policy's custom_rules)")
     args = parser.parse_args(list(argv))
@@ -295,18 +308,18 @@ def cmd_rule(argv: Sequence[str]) -> int:
     catalog = catalog_for(".")  # built-in rules and the policy's custom_rules
     rule = catalog.get(argv[0])
     if rule is None:
-        close = sorted(r for r in catalog.rules if argv[0].split("-", 1)[0] in r)[:8]
-        hint = f" (did you mean: {', '.join(close)})" if close else ""
+        close = [name for name in catalog.suggest(argv[0]) if name in catalog.rules]
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
         return _die(f"unknown rule '{argv[0]}'{hint}; 'homeops-lint rules' lists them")
     sys.stdout.write(rule.doc_text())
     return EXIT_CLEAN
 
 
 def cmd_init(argv: Sequence[str]) -> int:
-    import argparse
+    from .errors import argument_parser
 
-    parser = argparse.ArgumentParser(prog="homeops-lint init",
-                                     description="Write the architecture inferred from the repo to .homeops-lint.yaml.")
+    parser = argument_parser(prog="homeops-lint init",
+                             description="Write the architecture inferred from the repo to .homeops-lint.yaml.")
     parser.add_argument("path", nargs="?", default=".")
     parser.add_argument("--force", action="store_true", help="overwrite an existing policy file")
     parser.add_argument("--stdout", action="store_true", help="print the policy instead of writing it")
@@ -368,14 +381,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _die("interrupted")
     except BrokenPipeError:
         return EXIT_CLEAN
-    except Exception as exc:  # noqa: BLE001 - the last line of defence; never a traceback
+    except Exception as exc:  # noqa: BLE001 - the last line of defence; a traceback only with --debug
         from .errors import describe
 
+        if debug:  # the traceback is extra; the exit code stays 2
+            import traceback
+
+            traceback.print_exc()
         known = describe(exc)
-        if known is not None:  # a user error keeps its one line and exit 2, --debug or not
+        if known is not None:
             return _die(known)
-        if debug:
-            raise
         return _die(f"internal error ({type(exc).__name__} at {_where(exc)}); "
                     "run with --debug for the traceback and please report it")
 

@@ -44,6 +44,21 @@ def find_root(paths: Iterable[str]) -> Path:
     return start
 
 
+def lint_root(root: Optional[str], paths: Iterable[str]) -> Path:
+    """The root of a run: ``--root`` when given, else found from the paths. A missing root or
+    path is a usage error: linting nothing must never look like a clean repo."""
+    paths = list(paths)
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UsageError(f"{path}: no such file or directory")
+    if not root:
+        return find_root(paths)
+    folder = Path(root).absolute()
+    if not folder.is_dir():
+        raise UsageError(f"--root {root}: {'not a folder' if folder.exists() else 'no such folder'}")
+    return folder
+
+
 def _inside_git(root: Path) -> bool:
     """Only ask git about a folder that a git work tree can contain (spawning git costs ~5 ms)."""
     if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
@@ -51,10 +66,15 @@ def _inside_git(root: Path) -> bool:
     return any((folder / ".git").exists() for folder in (root, *root.parents))
 
 
-# Never let the linted repo's own git config run code or write: fsmonitor hooks are commands, and
-# optional locks would refresh the index.
-_GIT = ("git", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false")
-_GIT_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C"}
+# Never let the linted repo's own git config run code or write. Only read-only plumbing is run
+# (ls-files, ls-tree, cat-file, rev-parse, merge-base), never ``diff``/``status`` on the work tree,
+# which refresh the index through the repo's clean filters; and on top of that: no optional locks
+# (no index refresh or rewrite), no hooks (post-index-change), no fsmonitor command, no pager,
+# no untracked cache writes and no transport (a partial clone would fetch through helpers).
+_GIT = ("git", "--no-optional-locks", "--no-pager", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
+        "-c", "core.untrackedCache=false", "-c", "core.splitIndex=false", "-c", "protocol.allow=never")
+_GIT_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C",
+            "GIT_NO_LAZY_FETCH": "1"}
 
 
 def _git_files(root: Path) -> Optional[list[str]]:

@@ -86,8 +86,8 @@ def check_modules() -> list[str]:
 
 
 def enabled_rules(catalog: Catalog, policy: Policy, select: Iterable[str], ignore: Iterable[str]) -> frozenset[str]:
-    select = [s for s in select if s]
-    ignore = [s for s in ignore if s]
+    select = [s.strip().lower() for s in select if s.strip()]  # rule ids are lower-case
+    ignore = [s.strip().lower() for s in ignore if s.strip()]
     if select:
         # A family prefix selects the family's rules that are on by default; a rule that is off by
         # default (e.g. schema-missing) is selected by its exact id, as with ruff's --select.
@@ -200,14 +200,15 @@ def _run(options: Options) -> Result:
         if options.prelude is not None:
             root, policy, found = options.prelude
         else:
-            root = Path(options.root).absolute() if options.root else discover_mod.find_root(options.paths)
+            root = discover_mod.lint_root(options.root, options.paths)
             policy = load_policy(root, options.config)
             found = None
         notes: list[str] = []
         extra_dirs = [root / d for d in policy.data.get("custom_rules", []) if isinstance(d, str)]
         extra_dirs += [Path(d) for d in options.rule_dirs]
         catalog = load_catalog(extra_dirs)
-        enabled = enabled_rules(catalog, policy, options.select, options.ignore)
+        enabled = enabled_rules(catalog, policy, catalog.patterns(options.select, "--select"),
+                                catalog.patterns(options.ignore, "--ignore"))
 
     with timings.stage("discover"):
         if found is None:

@@ -1,7 +1,7 @@
 """User-facing errors: exceptions that mean "you called it wrong", printed as one line."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 
 def describe(exc: BaseException) -> Optional[str]:
@@ -12,4 +12,25 @@ def describe(exc: BaseException) -> Optional[str]:
 
     if isinstance(exc, (PolicyError, UsageError, CatalogError)):
         return str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        # An ordinary I/O problem (a missing folder, a directory given as a file, no permission):
+        # the user's to fix, so it names the path instead of asking for a bug report.
+        return f"{exc.filename}: {exc.strerror or exc}"
     return None
+
+
+def argument_parser(**kwargs: Any) -> Any:
+    """An ``argparse.ArgumentParser`` whose usage errors are one line on stderr and exit 2.
+
+    Every subcommand builds its parser here (subparsers inherit the class), so ``homeops-lint
+    --format nope`` and ``homeops-lint graph --nope`` fail the same documented way.
+    """
+    import argparse
+    import sys
+
+    class OneLineParser(argparse.ArgumentParser):
+        def error(self, message: str) -> Any:  # type: ignore[override]
+            sys.stderr.write(f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+            raise SystemExit(2)
+
+    return OneLineParser(**kwargs)

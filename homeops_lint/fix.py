@@ -456,3 +456,32 @@ def run_fixes(options: Any, write: bool, unsafe: bool) -> int:
         sys.stderr.write(f"homeops-lint: {count} more fix{'es' if count != 1 else ''} available with "
                          f"--unsafe-fixes ({', '.join(sorted({fixer_rule(f.fixer) for f in report.unsafe_skipped}))})\n")
     return 1 if report.applied and not write else 0
+
+
+def fixable_counts(result: Any, options: Any) -> tuple[int, int]:
+    """(safe, unsafe) fixes for the *shown* findings, for the text summary's "[*] N fixable" line.
+
+    A fix is counted against the findings of its rule in its file (a fixer points at the line it
+    edits, which need not be the finding's line), never more fixes than there are such findings,
+    so fixes for suppressed, baselined or hidden findings are not advertised.
+    """
+    fixable_rules = {rule for rule, _fixer in FIXERS.values()}
+    findings: dict[tuple[str, str], int] = {}
+    for finding in result.findings:
+        if finding.rule in fixable_rules:
+            findings[(finding.path, finding.rule)] = findings.get((finding.path, finding.rule), 0) + 1
+    if not findings:
+        return 0, 0
+    safe = unsafe = 0
+    for path, fixes in collect(result, active_fixers(result, options), {p for p, _ in findings}).items():
+        for rule in {FIXERS[f.fixer][0] for f in fixes}:
+            left = findings.get((path, rule), 0)
+            for fix in sorted((f for f in fixes if FIXERS[f.fixer][0] == rule), key=lambda f: not f.safe):
+                if left == 0:
+                    break
+                left -= 1
+                if fix.safe:
+                    safe += 1
+                else:
+                    unsafe += 1
+    return safe, unsafe

@@ -42,14 +42,13 @@ class Change:
 
 
 def _git(root: Path, *args: str, input: Optional[bytes] = None) -> subprocess.CompletedProcess[bytes]:
-    # The same hardened invocation as discovery: the linted repo's own git config must never run
-    # code (core.fsmonitor hooks, external diff drivers, textconv filters).
+    # The same hardened invocation as discovery (see discover._GIT): read-only plumbing only. No
+    # ``git diff``/``git status`` on the work tree: they refresh the index and run clean filters.
     from .discover import _GIT, _GIT_ENV
 
-    if args and args[0] == "diff":
-        args = ("diff", "--no-ext-diff", "--no-textconv", *args[1:])
     try:
         return subprocess.run([*_GIT, "-C", str(root), *args], capture_output=True, input=input,
+                              stdin=None if input is not None else subprocess.DEVNULL,
                               timeout=60, check=False, env={**os.environ, **_GIT_ENV})
     except (OSError, subprocess.SubprocessError) as exc:
         raise UsageError(f"cannot run git: {exc}") from None
@@ -67,6 +66,80 @@ def _names(raw: bytes) -> set[str]:
     return {os.fsdecode(part) for part in raw.split(b"\0") if part}
 
 
+Entries = dict[str, tuple[str, Optional[str]]]  # root-relative path -> (mode, object id or None)
+_GITLINK = "160000"  # a submodule: its content is not part of this repo's files
+
+
+def _tree_entries(root: Path, rev: str) -> Entries:
+    """The blobs of ``rev`` under the root (``ls-tree`` names them relative to it)."""
+    out: Entries = {}
+    for record in _git_ok(root, "ls-tree", "-r", "-z", rev, "--", ".").split(b"\0"):
+        if record:
+            meta, _, name = record.partition(b"\t")
+            mode, _kind, oid = meta.decode().split(" ")
+            out[os.fsdecode(name)] = (mode, oid)
+    return out
+
+
+def _index_entries(root: Path) -> Entries:
+    return _index_listing(root)[0]
+
+
+def _index_listing(root: Path) -> tuple[Entries, set[str]]:
+    """The index under the root, read without refreshing it (a conflicted path has no object id),
+    and the paths marked skip-worktree (sparse checkout: absent on disk, yet unchanged)."""
+    out: Entries = {}
+    sparse: set[str] = set()
+    for record in _git_ok(root, "ls-files", "--stage", "-t", "-z", "--", ".").split(b"\0"):
+        if record:
+            meta, _, name = record.partition(b"\t")
+            tag, mode, oid, stage = meta.decode().split(" ")
+            rel = os.fsdecode(name)
+            out[rel] = (mode, None) if stage != "0" or rel in out else (mode, oid)
+            if tag == "S":
+                sparse.add(rel)
+    return out, sparse
+
+
+def _worktree_oid(path: Path, algorithm: str) -> Optional[str]:
+    """The blob id git would give the work-tree file *without* clean filters; None when absent.
+
+    Hashing here instead of asking git is what keeps the repo's filters from running. A file
+    under a clean filter (git-lfs, git-crypt) therefore counts as changed: shown, never hidden.
+    """
+    import hashlib
+
+    try:
+        data = os.fsencode(os.readlink(path)) if path.is_symlink() else path.read_bytes()
+    except OSError:  # missing, a folder, unreadable
+        return None
+    digest = hashlib.new(algorithm)
+    digest.update(b"blob %d\0" % len(data))
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def _differing(old: Entries, new: Entries) -> set[str]:
+    return {rel for rel in old.keys() | new.keys()
+            if old.get(rel) != new.get(rel) and _GITLINK not in (old.get(rel, ("",))[0], new.get(rel, ("",))[0])}
+
+
+def _worktree_changes(root: Path, base: Entries) -> set[str]:
+    """Tracked or base paths whose work-tree content differs from ``base``."""
+    proc = _git(root, "rev-parse", "--show-object-format")
+    algorithm = os.fsdecode(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else "sha1"
+    index, sparse = _index_listing(root)
+    out = set()
+    for rel in base.keys() | index.keys():
+        if _GITLINK in (base.get(rel, ("",))[0], index.get(rel, ("",))[0]):
+            continue
+        then = base[rel][1] if rel in base else None
+        now = index[rel][1] if rel in sparse else _worktree_oid(root / rel, algorithm)
+        if now != then:
+            out.add(rel)
+    return out
+
+
 def _prefix(root: Path) -> str:
     proc = _git(root, "rev-parse", "--show-prefix")
     if proc.returncode != 0:
@@ -82,20 +155,17 @@ def staged(root: Path) -> Change:
     """The paths staged for the next commit (added, modified, renamed, deleted), relative to root."""
     prefix = _prefix(root)
     base = "HEAD" if _has_head(root) else None
-    # --relative limits the listing to the root and makes the names root-relative; --no-renames
-    # lists a rename as a removal plus an addition, both of which are changes.
-    args = ["diff", "--cached", "--name-only", "-z", "--no-renames", "--relative"]
     if base is None:  # first commit: everything in the index is new
-        names = _names(_git_ok(root, "ls-files", "-z", "--cached"))
+        names = set(_index_entries(root))
     else:
-        names = _names(_git_ok(root, *args, base))
+        names = _differing(_tree_entries(root, base), _index_entries(root))
     return Change(frozenset(names), base, "staged", prefix)
 
 
 def changed(root: Path, ref: str) -> Change:
     """Paths that differ between ``ref`` (its merge base with HEAD) and the work tree, plus untracked ones."""
     prefix = _prefix(root)
-    if _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+    if ref.startswith("-") or _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
         raise UsageError(f"--changed: '{ref}' is not a commit in this repository "
                          "(in CI, fetch it first, e.g. actions/checkout with fetch-depth: 0)")
     base = ref
@@ -104,7 +174,7 @@ def changed(root: Path, ref: str) -> Change:
         proc = _git(root, "merge-base", ref, "HEAD")
         if proc.returncode == 0 and proc.stdout.strip():
             base = proc.stdout.decode().strip()
-    names = _names(_git_ok(root, "diff", "--name-only", "-z", "--no-renames", "--relative", base))
+    names = _worktree_changes(root, _tree_entries(root, base))
     names |= _names(_git_ok(root, "ls-files", "-z", "--others", "--exclude-standard"))
     return Change(frozenset(names), base, f"changed against {ref}", prefix, tuple(notes))
 
@@ -131,15 +201,14 @@ def from_files(root: Path, files: Iterable[str], with_staged_removals: bool = Tr
     if _git(root, "rev-parse", "--is-inside-work-tree").returncode == 0:
         prefix = _prefix(root)
         base = "HEAD" if _has_head(root) else None
-        removals = ["--cached"]
         pushed = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
         if all(pushed) and all(_git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode == 0
                                for ref in pushed):
-            base, removals = pushed[0], [f"{pushed[0]}..{pushed[1]}"]
-        if with_staged_removals and base is not None:
-            args = [removals[0]] if removals[0] != "--cached" else ["--cached", base]
-            paths |= _names(_git_ok(root, "diff", "--name-only", "-z", "--no-renames", "--relative",
-                                    "--diff-filter=D", *args))
+            base = pushed[0]
+            if with_staged_removals:
+                paths |= _tree_entries(root, str(pushed[0])).keys() - _tree_entries(root, str(pushed[1])).keys()
+        elif with_staged_removals and base is not None:
+            paths |= _tree_entries(root, base).keys() - _index_entries(root).keys()
     return Change(frozenset(paths), base, "hook", prefix)
 
 

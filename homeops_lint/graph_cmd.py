@@ -31,6 +31,7 @@ class NodeView:
     bootstrap: list[str] = field(default_factory=list)  # bootstrap-only components it applies
     children: list["NodeView"] = field(default_factory=list)
     synthetic: bool = False
+    scope: str = ""  # "<cluster>:" in front of every id when the repo holds several clusters
 
 
 @dataclass
@@ -56,7 +57,7 @@ def build_view(result: Any) -> GraphView:
     selected = {n: components[n] for n in entries}
     sources = SourceLookup((a.doc, a.namespace) for a in index.applied)
 
-    def view(node: Any, parent: Optional[str]) -> NodeView:
+    def view(node: Any, parent: Optional[str], scope: str) -> NodeView:
         ns = node.namespace or "flux-system"
         spec = node.spec
         deps = []
@@ -67,8 +68,8 @@ def build_view(result: Any) -> GraphView:
         state = ("external" if node.external else "ok" if node.path is not None
                  else "unresolved" if node.unresolved else "missing")
         target = spec.get("targetNamespace") if isinstance(spec.get("targetNamespace"), str) else None
-        out = NodeView(f"{ns}/{node.name}", node.name, ns, node.doc.path, node.doc.pos("spec", "path").line,
-                       node.path, parent, deps, target, state, synthetic=node.synthetic)
+        out = NodeView(f"{scope}{ns}/{node.name}", node.name, ns, node.doc.path, node.doc.pos("spec", "path").line,
+                       node.path, parent, deps, target, state, synthetic=node.synthetic, scope=scope)
         child_docs = {id(c.doc) for c in node.children}
         marked: set[str] = set()
         for applied in node.objects:
@@ -83,10 +84,11 @@ def build_view(result: Any) -> GraphView:
                 else:
                     marked.add(f"{match.component} (adopted: {doc.path})")
         out.bootstrap = sorted(marked)
-        out.children = [view(c, out.id) for c in node.children]
+        out.children = [view(c, out.id, scope) for c in node.children]
         return out
 
-    nodes = [view(root, None) for root in graph.roots]
+    scopes = cluster_scopes([root.doc.path for root in graph.roots])
+    nodes = [view(root, None, scopes[root.doc.path]) for root in graph.roots]
     definitions = bootstrap_definitions(index.files, selected, index.is_applied) if selected else []
     bootstrap = []
     for name, entry in sorted(entries.items()):
@@ -102,6 +104,25 @@ def build_view(result: Any) -> GraphView:
                 loose[applied.doc.kind] = loose.get(applied.doc.kind, 0) + 1
     return GraphView(str(result.root), graph.mode, [d.path for d in graph.entrypoints], nodes, bootstrap,
                      unreachable, loose)
+
+
+def cluster_scopes(root_files: list[str]) -> dict[str, str]:
+    """The id prefix of each root's tree: "" for a single cluster; else the cluster's name (the
+    folder after ``clusters/``) or, when that is missing or ambiguous, the root file's folder.
+    Every cluster has its own ``flux-system/flux-system``; without a prefix they would merge."""
+    folders = {path: path.rpartition("/")[0] or "." for path in root_files}
+    if len(set(folders.values())) <= 1:
+        return {path: "" for path in root_files}
+
+    def name(folder: str) -> str:
+        parts = folder.split("/")
+        found = [parts[i + 1] for i in range(len(parts) - 1) if parts[i] == "clusters"]
+        return found[-1] if found else folder
+
+    names = {folder: name(folder) for folder in set(folders.values())}
+    if len(set(names.values())) < len(names):
+        names = {folder: folder for folder in names}
+    return {path: names[folder] + ":" for path, folder in folders.items()}
 
 
 def _options(result: Any, rule_id: str) -> dict[str, Any]:
@@ -203,7 +224,7 @@ def _all(nodes: list[NodeView]) -> list[NodeView]:
 
 
 def _dep_id(node: NodeView, dep: str) -> str:
-    return dep if "/" in dep else f"{node.namespace}/{dep}"
+    return node.scope + (dep if "/" in dep else f"{node.namespace}/{dep}")
 
 
 def render_dot(view: GraphView) -> str:
@@ -239,8 +260,16 @@ def render_dot(view: GraphView) -> str:
 
 
 def render_mermaid(view: GraphView) -> str:
+    idents: dict[str, str] = {}
+
     def ident(text: str) -> str:
-        return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", text)
+        # Mermaid ids are [A-Za-z0-9_]: the sanitised id, numbered when two ids sanitise alike.
+        if text not in idents:
+            base = "n_" + re.sub(r"[^A-Za-z0-9_]", "_", text)
+            taken = set(idents.values())
+            idents[text] = base if base not in taken else next(
+                f"{base}_{n}" for n in range(2, len(taken) + 3) if f"{base}_{n}" not in taken)
+        return idents[text]
 
     def label(text: str) -> str:
         return text.replace('"', "'")
@@ -274,9 +303,9 @@ RENDERERS = {"text": render_text, "json": render_json, "dot": render_dot, "merma
 
 
 def main(argv: Sequence[str]) -> int:
-    import argparse
+    from .errors import argument_parser
 
-    parser = argparse.ArgumentParser(
+    parser = argument_parser(
         prog="homeops-lint graph",
         description="Show what Flux applies: entrypoint → Kustomizations → paths → objects by kind; "
                     "bootstrap-only components and unreachable files are marked.")

@@ -112,9 +112,9 @@ def describe(result: CaseResult, base: Path) -> str:
 
 
 def main(argv: Sequence[str]) -> int:
-    import argparse
+    from .errors import argument_parser
 
-    parser = argparse.ArgumentParser(prog="homeops-lint test",
+    parser = argument_parser(prog="homeops-lint test",
                                      description="Run the test cases (folders with homeops-lint-test.yaml) below DIR.")
     parser.add_argument("dirs", nargs="*", default=["."], metavar="DIR")
     args = parser.parse_args(list(argv))

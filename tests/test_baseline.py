@@ -5,6 +5,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from .conftest import cli, write_tree
 
 POLICY = ("version: 1\narchitecture:\n  networks:\n    loadbalancer: [10.50.0.0/24]\n"
@@ -127,3 +129,32 @@ def test_baseline_with_selected_rules_does_not_call_other_entries_stale(tmp_path
     code, shown, stderr = findings(root, "--baseline", str(baseline), "--select", "parse-")
     assert (code, shown) == (0, [])
     assert "no longer match" not in stderr
+
+
+@pytest.mark.parametrize("name", ["b.json", "b.JSON", "b.yaml", "b.yml"])
+def test_baseline_format_follows_the_extension_and_both_are_read(tmp_path, name):
+    root = make(tmp_path)
+    baseline = tmp_path / name
+    assert cli("baseline", "write", str(baseline), str(root)).returncode == 0
+    text = baseline.read_text()
+    if name.lower().endswith(".json"):
+        data = json.loads(text)  # real JSON, not YAML with a .json name
+        assert data["version"] == 1 and len(data["entries"]) >= 2
+        assert all(line.startswith("    {") for line in text.splitlines()[3:-2])  # one entry per line
+    else:
+        assert text.startswith("# homeops-lint baseline") and "\nentries:\n- {" in text
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(text)
+    code, shown, stderr = findings(root, "--baseline", str(baseline))
+    assert (code, shown) == (0, []), stderr
+    # The other format is read too, whatever the file is called.
+    other = tmp_path / ("other.yaml" if name.lower().endswith(".json") else "other.json")
+    other.write_text(text)
+    assert findings(root, "--baseline", str(other))[:2] == (0, [])
+
+
+def test_an_empty_json_baseline_is_valid_json(tmp_path):
+    root = write_tree(tmp_path / "r", {"ok.yaml": "a: 1\n"})
+    baseline = tmp_path / "b.json"
+    assert cli("baseline", "write", str(baseline), str(root), "--select", "lb-").returncode == 0
+    assert json.loads(baseline.read_text()) == {"version": 1, "entries": []}

@@ -4,7 +4,7 @@
 - JUnit: parses as XML with the testsuites/testsuite/testcase/failure structure CI widgets read.
 - GitHub: workflow-command syntax ``::level key=value,...::message`` with the toolkit's escaping.
 - GitLab: code quality issues with description, check_name, unique fingerprint, a known severity,
-  location.path and location.lines.begin.
+  location.path, location.lines.begin and location.positions (with the column).
 - json-lines: one JSON object per line.
 """
 from __future__ import annotations
@@ -202,3 +202,28 @@ def test_output_file(repo, tmp_path, fmt):
     done = cli(str(repo), "--format", fmt, "--output", str(target))
     assert done.returncode == 1 and done.stdout == b""
     assert target.read_bytes() == run(repo, fmt).stdout
+
+
+def test_gitlab_and_junit_carry_the_column(repo):
+    """GitLab gets Code Climate ``positions`` with the column; JUnit has no column attribute, so the
+    failure message leads with path:line:column, and file/line are the testcase's attributes."""
+    reference = json.loads(run(repo, "json").stdout)["findings"]
+    spots = sorted((f["path"], f["line"], f["column"]) for f in reference)
+    assert any(column > 1 for _path, _line, column in spots)  # the columns below are real ones
+    issues = json.loads(run(repo, "gitlab").stdout)
+    gitlab = sorted((i["location"]["path"], i["location"]["positions"]["begin"]["line"],
+                     i["location"]["positions"]["begin"]["column"]) for i in issues)
+    assert gitlab == spots
+    for issue in issues:
+        positions = issue["location"]["positions"]
+        assert positions["end"] == positions["begin"]
+        assert issue["location"]["lines"]["begin"] == positions["begin"]["line"]
+    tree = ET.fromstring(run(repo, "junit").stdout)
+    junit = []
+    for case in tree.iter("testcase"):
+        message = case.find("failure").get("message")
+        where = re.match(r"(.+?):(\d+):(\d+): ", message)
+        assert where, message
+        assert (case.get("file"), case.get("line")) == (where.group(1), where.group(2))
+        junit.append((where.group(1), int(where.group(2)), int(where.group(3))))
+    assert sorted(junit) == spots

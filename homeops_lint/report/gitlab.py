@@ -2,7 +2,9 @@
 
 Each issue has the fields GitLab reads: ``description``, ``check_name``, ``fingerprint`` (unique and
 stable: the line-independent baseline key plus an occurrence number), ``severity`` (``info``,
-``minor``, ``major``, ``critical``, ``blocker``) and ``location.path`` + ``location.lines.begin``.
+``minor``, ``major``, ``critical``, ``blocker``) and ``location.path`` + ``location.lines.begin``,
+plus the Code Climate ``location.positions`` form (``begin``/``end`` ``{line, column}``) that carries
+the column; GitLab reads either.
 Paths are relative to the repository checkout. The report must stay an array, so ``--statistics``
 goes to stderr.
 """
@@ -31,6 +33,7 @@ def render(result: Any, options: ReportOptions) -> str:
         seen[key] = occurrence + 1
         fingerprint = hashlib.sha256(f"{key}\0{occurrence}".encode("utf-8")).hexdigest()
         description = mask_text(finding.message, finding.mask)
+        point = {"line": finding.line, "column": finding.column}
         if finding.resource:
             description += f" [{finding.resource}]"
         issues.append({
@@ -40,6 +43,7 @@ def render(result: Any, options: ReportOptions) -> str:
             "categories": ["Security" if finding.rule.startswith("secret-") else "Bug Risk"],
             "fingerprint": fingerprint,
             "severity": SEVERITIES[finding.severity],
-            "location": {"path": prefix + finding.path, "lines": {"begin": finding.line}},
+            "location": {"path": prefix + finding.path, "lines": {"begin": finding.line},
+                         "positions": {"begin": point, "end": point}},
         })
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

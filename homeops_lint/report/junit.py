@@ -1,7 +1,9 @@
 """``--format junit``: JUnit XML for CI test-report widgets (GitLab, Jenkins, Azure, ...).
 
 One ``<testsuite>`` per file with findings and one ``<testcase>`` per finding, failed with the rule
-as ``type`` and the message; ``classname`` is the path, so widgets group by file. A clean run is one
+as ``type``; ``classname`` and ``file`` are the path, ``line`` the line, and the failure ``message``
+starts with ``path:line:column:`` (JUnit has no column attribute), so widgets group by file and
+link to the spot. A clean run is one
 passing test case, so "0 tests" never reads as "nothing ran". ``--statistics`` becomes
 ``<properties>`` of the root suite.
 """
@@ -36,7 +38,8 @@ def render(result: Any, options: ReportOptions) -> str:
             message = mask_text(finding.message, finding.mask)
             case = ET.SubElement(suite, "testcase", name=f"{finding.rule} {path}:{finding.line}:{finding.column}",
                                  classname=path, file=path, line=str(finding.line))
-            failure = ET.SubElement(case, "failure", type=finding.rule, message=message)
+            failure = ET.SubElement(case, "failure", type=finding.rule,
+                                    message=f"{path}:{finding.line}:{finding.column}: {message}")
             detail = [f"{path}:{finding.line}:{finding.column}: {finding.rule} ({finding.severity.value})",
                       message]
             if finding.resource:

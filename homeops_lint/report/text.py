@@ -45,3 +45,14 @@ def render(result: Any, options: ReportOptions) -> str:
         else:
             lines.append(f"All checks passed ({scope}{suppressed}).")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def fixable_line(safe: int, unsafe: int) -> str:
+    """ruff's hint that ``--fix`` would help; "" when nothing shown is fixable."""
+    if safe and unsafe:
+        return f"[*] {safe} fixable with `--fix` ({unsafe} more with `--fix --unsafe-fixes`).\n"
+    if safe:
+        return f"[*] {safe} fixable with `--fix`.\n"
+    if unsafe:
+        return f"[*] {unsafe} fixable with `--fix --unsafe-fixes` (these fixes may change meaning).\n"
+    return ""
