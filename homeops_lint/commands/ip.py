@@ -28,9 +28,11 @@ _RED, _YELLOW, _CYAN, _BOLD, _DIM = "1;31", "33", "36", "1", "2"
 def parser():  # type: ignore[no-untyped-def]
     import argparse
 
-    p = argparse.ArgumentParser(prog="homeops-lint ip", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="\n".join(__doc__.split("\n\n")[1].splitlines()))
+    from ..errors import argument_parser
+
+    p = argument_parser(prog="homeops-lint ip", description=__doc__.split("\n\n")[0],
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="\n".join(__doc__.split("\n\n")[1].splitlines()))
     p.add_argument("args", nargs="*", metavar="[ADDRESS|CIDR|RANGE] [PATH]")
     p.add_argument("--free", metavar="POOL", help="list the next free addresses of POOL")
     p.add_argument("-n", type=int, default=5, metavar="N", help="how many free addresses (default 5)")
