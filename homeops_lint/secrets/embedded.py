@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from .values import KeyClass, classify_key, is_reference, url_password
+from .values import KeyClass, classify_key, is_reference, is_substituted, url_password
 
 # Cheap gate over a whole text: a secret word or a URL with user info somewhere.
 PREFILTER = re.compile(
@@ -119,5 +119,70 @@ def pairs(text: str) -> Iterator[Pair]:
 def credential_pairs(text: str) -> Iterator[Pair]:
     """Pairs whose value is a reference are dropped here; the caller judges the rest."""
     for pair in pairs(text):
-        if pair.value and not is_reference(pair.value):
+        if pair.value and not is_reference(pair.value) and not is_substituted(pair.value):
             yield pair
+
+
+# --- languages: what "a literal assigned to a credential name" means in each kind of text file ----
+CONFIG, SHELL, CODE = "config", "shell", "code"
+_SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".ksh", ".bats", ".envrc", ".just", ".fish")
+_SHELL_NAMES = {"justfile", ".justfile", "makefile", "gnumakefile", "dockerfile", "containerfile", ".envrc"}
+_CODE_SUFFIXES = (".py", ".go", ".tf", ".tfvars", ".hcl", ".nix", ".rb", ".js", ".mjs", ".cjs", ".ts", ".tsx",
+                  ".jsx", ".lua", ".rs", ".java", ".kt", ".cs", ".php", ".pl", ".ps1", ".psm1", ".toml", ".cue",
+                  ".jsonnet", ".libsonnet", ".star", ".bzl", ".groovy", ".swift", ".c", ".h", ".cpp", ".scala",
+                  ".sql", ".el", ".vim", ".jq", ".rego", ".kcl", ".dhall", ".mk")
+_SHEBANG_RE = re.compile(r"^#!\s*\S*?(?:/env\s+(?:-\S+\s+)*)?(?:\S*/)?(?P<prog>[\w.+-]+)")
+# Suffixes a copy or a set-aside file adds to the real name (``terragrunt.hcl.cold``, ``x.sh.bak``).
+_SET_ASIDE = (".cold", ".bak", ".backup", ".old", ".orig", ".disabled", ".off", ".example", ".sample", ".dist",
+              ".tmpl", ".tpl", ".j2", ".jinja", ".gotmpl")
+
+
+def language_of(path: str, text: str) -> str:
+    """``shell``, ``code`` or ``config`` (env, INI, JSON, conf files: a key names its value)."""
+    name = path.rsplit("/", 1)[-1].lower()
+    while name.endswith(_SET_ASIDE) and name.count(".") > 1:
+        name = name.rsplit(".", 1)[0]
+    if name.endswith(_SHELL_SUFFIXES) or name in _SHELL_NAMES or name.endswith((".mk", "makefile")):
+        return SHELL
+    if name.endswith(_CODE_SUFFIXES):
+        return CODE
+    if text.startswith("#!"):
+        match = _SHEBANG_RE.match(text)
+        prog = match.group("prog") if match else ""
+        if prog in ("sh", "bash", "zsh", "ksh", "dash", "ash", "fish", "just", "make"):
+            return SHELL
+        return CODE if prog else CONFIG
+    return CONFIG
+
+
+_EXPANDS_RE = re.compile(r"\$[{(A-Za-z_0-9@*#?!-]|`")
+_CODE_TAIL_RE = re.compile(r"^\s*[,;)\]}]*\s*(?:(?:#|//|--).*)?$")
+_CODE_TEMPLATE_RE = re.compile(r"\{[\w.]*\}|%[sdr]|%\(\w+\)|\$\{|\{\{")
+
+
+def literal_in(line: str, pair: Pair, language: str) -> bool:
+    """Whether ``pair`` is a literal string in ``language``, not a variable, a call or an expression.
+
+    In shell a value is literal when nothing in it expands (no ``$``, backtick, ``$(``); in code only a
+    quoted string literal that ends the right-hand side is (never a name, a call, an attribute access,
+    a type annotation, an f-string or a format template).
+    """
+    value = pair.value
+    if language == CONFIG:
+        return True
+    if _EXPANDS_RE.search(value) or value.startswith("("):
+        return False
+    if language == SHELL:
+        return True
+    if pair.how == "url":
+        return not _CODE_TEMPLATE_RE.search(value)
+    quote = line[pair.column - 1:pair.column] if pair.column > 0 else ""
+    if quote not in ("'", '"', "`"):
+        return False
+    end = pair.column + len(value)
+    if line[end:end + 1] != quote or not _CODE_TAIL_RE.match(line[end + 1:]):
+        return False
+    before = line[:pair.column - 1].rstrip()
+    if before and before[-1].isalnum():  # f"...", r"...", b"...": a prefixed string
+        return False
+    return not _CODE_TEMPLATE_RE.search(value)
