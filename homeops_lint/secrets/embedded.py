@@ -34,13 +34,16 @@ class Pair:
 
 
 _JSON_RE = re.compile(r'"(?P<k>[^"\\\n]{1,80})"\s*:\s*"(?P<v>(?:[^"\\\n]|\\.)*)"')
-_FLAG_RE = re.compile(r"(?<![\w-])--?(?P<k>[A-Za-z][\w-]{1,60})(?:=|[ \t]+)(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s\"';|&)]+)")
+_FLAG_RE = re.compile(r"(?<![\w-])--?(?P<k>[A-Za-z][\w-]{1,60})(?:=|[ \t]+)(?P<v>\"[^\"\n]*\"|'[^'\n]*'|\$\([^)\s]*\)|[^\s\"';|&)]+)")
 _ASSIGN_RE = re.compile(
     r"^\s*(?:export\s+|set\s+|readonly\s+|local\s+|declare\s+(?:-\w+\s+)?|ENV\s+|ARG\s+|-\s+)?"
     r"(?P<k>[A-Za-z_][\w.\-]{0,80})\s*(?P<op>=|:(?=\s)|:$)\s*(?P<v>.*?)\s*$"
 )
 _KV_RE = re.compile(r"(?:(?<=[\s;,?&])|^)(?P<k>[A-Za-z_][\w.-]{0,60})=(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s;,&\"']+)")
 _DIRECTIVE_RE = re.compile(r"^\s*(?P<k>[A-Za-z_][\w-]{1,60})[ \t]+(?P<v>[^\s=:#;]\S*)\s*;?\s*$")
+_AUTH_HEADER_RE = re.compile(
+    r"(?i)(?:(?:authorization[\"']?\s*[:=]\s*[\"']?|-H\s*[\"'][\w-]*:\s*)(?P<scheme>bearer|token|basic)|"
+    r"(?<![\w-])(?P<bare>bearer))\s+(?P<v>(?=[\w.~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*)(?![\w$])")
 _URL_IN_LINE_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+")
 _COMMENT_LINE_RE = re.compile(r"^\s*(?:#|//|;|--|\*|/\*|<!--|REM\b)")
 _TRAILING_COMMENT_RE = re.compile(r"\s+(?:#|;|//).*$")
@@ -83,6 +86,10 @@ def pairs_in_line(line: str, number: int) -> Iterator[Pair]:
         value, offset = _unquote(match.group("v"))
         seen.add(match.start("v") + offset)
         yield Pair(number, match.start("v") + offset, match.group("k"), value, "flag", strength)
+    for match in _AUTH_HEADER_RE.finditer(line):  # Authorization: Bearer <token>, curl -H "...: token <t>"
+        seen.add(match.start("v"))
+        yield Pair(number, match.start("v"), f"Authorization {match.group('scheme') or match.group('bare')}", match.group("v"), "header",
+                   KeyClass.STRONG)
     match = _ASSIGN_RE.match(line)
     if match:
         strength = classify_key(match.group("k"))
@@ -91,7 +98,9 @@ def pairs_in_line(line: str, number: int) -> Iterator[Pair]:
             if value.startswith(("{", "[", "|", ">")) and len(value) <= 2:
                 return  # a nested block follows; its own lines are read one by one
             yield Pair(number, match.start("v") + offset, match.group("k"), value, "assignment", strength)
-        return
+        if strength is not KeyClass.NONE or "=" not in match.group("v"):
+            return
+        # ``conn = Server=db;Password=x``: the value is a connection string; read its own pairs below
     for match in _KV_RE.finditer(line):  # key=value tokens: inventories, query strings, ADO strings
         strength = classify_key(match.group("k"))
         if strength is KeyClass.NONE or match.start("v") in seen:

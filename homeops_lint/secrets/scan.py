@@ -29,6 +29,11 @@ NOT_DEPLOYED_DIRS = {"archive", "archives", "_archive", ".archive", "archived", 
                      "old", "legacy", "vendor", "vendored", "third_party", "node_modules", "site-packages",
                      "ansible_collections", "test", "tests", "testdata", "__tests__", "fixtures", "examples",
                      "example", "samples", "devenv", "coldstorage"}
+# Of those, third-party code and test or example data: its keys and tokens are the vendor's fixtures
+# and documentation examples, not this repository's credentials, whatever their format.
+THIRD_PARTY_DIRS = {"vendor", "vendored", "third_party", "third-party", "node_modules", "site-packages",
+                    "ansible_collections", ".terraform", "test", "tests", "testdata", "__tests__", "fixtures",
+                    "examples", "example", "samples"}
 _VALUES_FILE_RE = re.compile(r"(?:^|[-_.])values(?:[-_.][\w.-]*)?\.ya?ml$", re.IGNORECASE)
 # Keys whose string is a script: judged as shell (``$(...)`` is a command, not a literal).
 _SCRIPT_KEYS = {"run", "cmd", "cmds", "script", "shell", "command", "args", "entrypoint", "preconditions", "status"}
@@ -157,6 +162,9 @@ class Scanner:
              severity: Optional[str] = None) -> None:
         if not self.enabled(rule):
             return
+        if severity != WARNING and any(part in THIRD_PARTY_DIRS for part in source.path.lower().split("/")[:-1]):
+            severity = WARNING
+            message += " (In vendored, test or example files: most likely a fixture, so a warning.)"
         self.candidates.append(Candidate(rule, source.path, pos, message, tuple(m for m in masks if m),
                                          _fp(value), doc, key, severity))
         self._claim(source.path, pos.line, last_line)
@@ -564,8 +572,9 @@ class Scanner:
 
     def _embedded(self, source: SourceFile, doc: Document, path: KeyPath, value: str, vpos: Pos, rule: str) -> None:
         owner = next((str(step) for step in reversed(path) if isinstance(step, str)), "")
-        language = embedded.SHELL if (owner.lower() in _SCRIPT_KEYS or owner.endswith((".sh", ".bash"))
-                                      or value.lstrip().startswith("#!")) else embedded.CONFIG
+        if owner.lower() in _PROSE_KEYS:
+            return  # a description or a message: prose (known token formats are found on their own)
+        language = _embedded_language(owner, value)
         lines = value.split("\n") if language != embedded.CONFIG else []
         for pair in embedded.credential_pairs(value):
             if lines and not embedded.literal_in(lines[pair.line], pair, language):
@@ -608,6 +617,25 @@ class Scanner:
                                   code=code)
                 elif pair.strength is KeyClass.WEAK and high_entropy(pair.value):
                     self._entropy(source, None, (pair.key,), pair.value, pos, pair.key, pos=pos, masks=masks)
+
+
+_PROSE_KEYS = {"description", "summary", "message", "help", "comment", "comments", "notes", "title", "text",
+               "body", "usage", "desc"}
+_PY_RE = re.compile(r"^\s*(?:import [\w.]+|from [\w.]+ import |def \w+\(|class \w+[(:])", re.MULTILINE)
+
+
+def _embedded_language(owner: str, value: str) -> str:
+    """How to read a script or file embedded in YAML: by its key's file name, shebang or content."""
+    name = owner.lower()
+    if "." in name:
+        language = embedded.language_of(name, value.lstrip())
+        if language != embedded.CONFIG:
+            return language
+    if value.lstrip().startswith("#!"):
+        return embedded.language_of("", value.lstrip())
+    if _PY_RE.search(value):
+        return embedded.CODE
+    return embedded.SHELL if name in _SCRIPT_KEYS else embedded.CONFIG
 
 
 _MANIFEST_CLASSES = (DocClass.K8S, DocClass.KUSTOMIZE, DocClass.TALOS, DocClass.TALHELPER)

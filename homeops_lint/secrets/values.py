@@ -35,8 +35,9 @@ _STRONG_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "apik
 _PASS_COMPOUND_RE = re.compile(r"^(?:db|root|admin|user|master|smtp|mail|ldap|redis|mysql|pg|ftp|vnc|rpc|web|api|"
                                r"app|auth|bind|sql|ssh|wifi|wpa|sa|su|rcon|server)(?:pass|pw|pwd)$")
 # ``<qualifier> key``: these qualifiers make ``key`` a credential.
+# ("access" is not one: an S3/AWS ``access_key`` is the key *id*, the public half of the pair.)
 _STRONG_KEY_QUALIFIERS = {"api", "auth", "private", "secret", "encryption", "client", "pre", "shared",
-                          "signing", "master", "app", "service", "account", "access", "license", "session",
+                          "signing", "master", "app", "service", "account", "license", "session",
                           "bootstrap", "join", "cluster", "hmac", "jwt", "webhook", "admin"}
 _WEAK = {"key", "keys", "auth", "salt", "seed", "hmac", "cookie", "bearer", "signature", "hash", "cipher",
          "dsn", "license"}
@@ -59,6 +60,8 @@ def classify_key(key: str) -> KeyClass:
     """How much a key says about its value being a credential."""
     if not isinstance(key, str) or not key or len(key) > 120:
         return KeyClass.NONE
+    if len(key.split()) >= 3 or "*" in key:
+        return KeyClass.NONE  # a phrase or a pattern (``just infisical add-secret*``), not a field name
     stem = key.rsplit("/", 1)[-1]  # annotation-style keys: judge the name part
     if "." in stem and re.search(r"\.(txt|key|pem|conf|cfg|env|ini|json|yaml|yml|toml)$", stem, re.I):
         stem = stem.rsplit(".", 1)[0]  # a file named password.txt holds a password
@@ -96,8 +99,11 @@ _REFERENCE_RE = re.compile(
 # (Frigate), Argo CD ``$secret-name:key`` and ``$oidc.x.clientSecret``, a jq/Go path ``.Credentials.Token``.
 _SUBSTITUTED_RE = re.compile(
     r"^__[A-Z][A-Z0-9_]*__$|^\{[A-Z][A-Z0-9_]*\}$|^\$[a-z][a-z0-9-]*:[\w.-]+$|^\$[a-z][\w-]*(?:\.[\w-]+)+$|"
-    r"^\.[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\s*\|.*)?,?$"
+    r"^\.[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\s*\|.*)?,?$|"
+    r"^%[-+ #0-9.]*[sdvqrxif]$|^\{\d*\}$"  # printf/format placeholders: a template, filled at run time
 )
+# A password *hash* (crypt(3), bcrypt, argon2, htpasswd apr1): stored on purpose, not the credential.
+_HASH_RE = re.compile(r"^\$(?:1|2[abxy]?|5|6|7|y|gy|apr1|argon2(?:id|i|d)|scrypt|pbkdf2[-\w]*|sha512|md5)\$\S{8,}$")
 # Bitnami sealed-secrets ciphertext: "Ag" + base64 of the RSA-OAEP session key and payload.
 _SEALED_RE = re.compile(r"^Ag[A-Za-z0-9+/]{300,}={0,2}$")
 # Kubernetes object or Secret key names: ``tailscale-router-state``, ``app_id``, ``tls.crt``.
@@ -225,6 +231,8 @@ def literal_credential(value: object, key: str = "") -> bool:
         return False
     if not any(c.isalnum() for c in text) or is_prose(text):
         return False  # ``.+`` (a regex), ``*****`` (masked), a sentence
+    if "$(" in text or _HASH_RE.match(text):
+        return False  # a command substitution, or a password hash
     if text.startswith("ENC[") or _PATH_RE.match(text):
         return False
     if is_url(text):
