@@ -398,6 +398,11 @@ class Scanner:
                         for key, value in entries.items():
                             if argocd and key in _ARGOCD_METADATA:
                                 continue  # Argo CD cluster/repository Secret: name, server, url are metadata
+                            if argocd and key == "config" and isinstance(value, str) and section == "stringData":
+                                # JSON of the cluster connection: only its credentials (bearerToken, keys)
+                                self._embedded(source, doc, (section, key), value, doc.pos(section, key, value=True),
+                                               rule="secret-inline")
+                                continue
                             self._inline_value(source, doc, section, key, value)
 
     def _inline_value(self, source: SourceFile, doc: Document, section: str, key: Any, value: Any) -> None:
@@ -477,6 +482,9 @@ class Scanner:
                                                  KeyClass.NONE, str(name))
                 return
             env_name = node.get("name") if "value" in node else None
+            shadowed = getattr(node, "shadowed", None)
+            if shadowed:  # a duplicate key: the loader kept the last value; judge the dropped one too
+                self._shadowed(source, doc, path, shadowed)
             for key, value in node.items():
                 if isinstance(value, (Map, Seq)):
                     pending.append((value, path + (key,)))
@@ -495,6 +503,14 @@ class Scanner:
                     pending.append((path + (index,), item, node.item_pos(index), KeyClass.NONE, ""))
         for entry in reversed(pending):
             push(entry)
+
+    def _shadowed(self, source: SourceFile, doc: Document, path: KeyPath,
+                  shadowed: dict[Any, tuple[Any, Pos, Pos]]) -> None:
+        for key, (value, kpos, vpos) in shadowed.items():
+            if isinstance(key, str) and isinstance(value, str) and "\n" not in value.strip() \
+                    and classify_key(key) is KeyClass.STRONG and literal_credential(value, key):
+                self._literal(source, doc, path + (key,), value, vpos, key, pos=kpos,
+                              masks=self._scalar_masks(source, vpos, value))
 
     def _text_value(self, source: SourceFile, doc: Document, path: KeyPath, value: str, vpos: Pos,
                     strength: KeyClass, label: str) -> None:

@@ -93,7 +93,8 @@ _REFERENCE_RE = re.compile(
     # secret-store and environment lookups: vault://, secret://, LiteLLM os.environ/X, komf env:X,
     # argocd-vault-plugin <path:...>, <secret:...> (sops-replacer), <<NAME>> (rendered before use)
     r"^(?:vault|secret|secrets|env|awssm|gcpsm|azkv|bw|bws|infisical)://|^os\.environ/|^env:[A-Za-z_]\w*$|"
-    r"^<(?:path|secret|vault):[^>]+>$|^<<[A-Za-z_][\w.-]*>>$"
+    r"^<(?:path|secret|vault):[^>]+>$|^<<[A-Za-z_][\w.-]*>>$|"
+    r"#\{.*?\}#|\{%.*?%\}"  # makejinja's #{ var }# and Jinja blocks
 )
 # A whole value that some tool substitutes before use: ``__LITELLM_API_KEY__`` (sed), ``{MQTT_PASSWORD}``
 # (Frigate), Argo CD ``$secret-name:key`` and ``$oidc.x.clientSecret``, a jq/Go path ``.Credentials.Token``.
@@ -114,7 +115,7 @@ _USERINFO_RE = re.compile(r"^[^/?#@\s]*:(?P<pw>[^/?#@\s]*)@")
 _HOSTNAME_RE = re.compile(r"^(?=[^A-Z]*$)(?=.*[a-z])[a-z0-9*_](?:[a-z0-9-]*[a-z0-9])?"
                           r"(?:\.[a-z0-9_](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,24}\.?(?::\d{1,5})?$")
 _IP_RE = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?(?:/\d+)?$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*(?:/\d+)?$")
-_PATH_RE = re.compile(r"^(?:/|\./|\.\./|~/|file:|[A-Za-z]:\\)")
+_PATH_RE = re.compile(r"^(?:/|\./|\.\./|~/|file:|[A-Za-z]:\\)|^\.?[a-z0-9_-]+(?:/[a-z0-9_.-]+)+/?$")
 _NAME_SEGMENT_WORDS = {
     "password", "passwd", "pass", "pwd", "token", "secret", "secrets", "key", "keys", "username", "user",
     "credential", "credentials", "creds", "cert", "certs", "tls", "auth", "apikey", "api", "hash", "login",
