@@ -178,3 +178,17 @@ def test_secret_case_severities(case) -> None:
         found = [f for f in result.findings if _matches(entry, f)]
         assert found, entry
         assert {f.severity.value for f in found} == {entry["severity"]}, entry
+
+
+def test_first_of_duplicate_keys_is_judged(tmp_path) -> None:
+    """The loader keeps the last of two duplicate keys; the first value was pushed to Git all the same."""
+    (tmp_path / "helmrelease.yaml").write_text(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: app\nspec:\n"
+        "  values:\n    auth:\n      password: Tr7xQ2mL9vZp4KcW\n      password: ${APP_PASSWORD}\n"
+        "      token: ${APP_TOKEN}\n      token: ${APP_TOKEN_2}\n", encoding="utf-8")
+    found = [f for f in lint(tmp_path).findings if f.rule.startswith("secret-")]
+    assert [(f.rule, f.line, f.column, f.severity.value) for f in found] == [
+        ("secret-literal-credential", 8, 7, "error")]
+    data = __import__("homeops_lint.yamlload", fromlist=["load"]).load(
+        (tmp_path / "helmrelease.yaml").read_text()).documents[0][0]
+    assert data["spec"]["values"]["auth"]["password"] == "${APP_PASSWORD}"  # the loader's choice is unchanged
