@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterator, Optional
 
 from ..model import KeyPath, SourceFile
@@ -121,6 +122,14 @@ def creation_rules(files: list[SourceFile]) -> dict[str, list[CreationRule]]:
     return out
 
 
+@lru_cache(maxsize=256)
+def _path_pattern(regex: str) -> Optional["re.Pattern[str]"]:
+    try:
+        return _compile(regex)
+    except _Unknown:
+        return None
+
+
 def rule_for(path: str, rules: dict[str, list[CreationRule]]) -> Optional[CreationRule]:
     """The creation rule SOPS would use for ``path`` (nearest .sops.yaml, first match)."""
     folder = path
@@ -131,11 +140,9 @@ def rule_for(path: str, rules: dict[str, list[CreationRule]]) -> Optional[Creati
             for rule in rules[folder]:
                 if not rule.path_regex:
                     return rule
-                try:
-                    if re.search(rule.path_regex, rel) or re.search(rule.path_regex, path):
-                        return rule
-                except re.error:
-                    continue
+                pattern = _path_pattern(rule.path_regex)
+                if pattern is not None and (pattern.search(rel) or pattern.search(path)):
+                    return rule
             return None
         if not folder:
             return None
