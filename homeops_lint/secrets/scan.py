@@ -117,8 +117,11 @@ def gitleaks_ignored(files: list[SourceFile]) -> set[tuple[str, int]]:
             commit, sep, rest = path.partition(":")
             if sep and re.fullmatch(r"[0-9a-f]{7,40}", commit):
                 path = rest
+            if path.startswith("./"):
+                path = path[2:]
             if number.isdigit() and path:
-                out.add((folder + path.lstrip("./") if not path.startswith(folder) else path, int(number)))
+                # gitleaks reports paths from where it ran (the repository root, or this file's folder)
+                out.add((path if not folder or path.startswith(folder) else folder + path, int(number)))
     return out
 
 
