@@ -120,6 +120,12 @@ def pairs_in_line(line: str, number: int) -> Iterator[Pair]:
 _NEEDLES = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "psk", "salt", "://")
 
 
+def worth_reading(text: str) -> bool:
+    """A cheap superset of ``PREFILTER.search(text)``: some line of ``text`` may hold a credential."""
+    lower = text.lower()
+    return any(needle in lower for needle in _NEEDLES)
+
+
 def candidate_lines(text: str) -> Iterator[tuple[int, str]]:
     """(0-based number, text) of each line that passes the prefilter, in order, each once."""
     lower = text.lower()

@@ -356,10 +356,11 @@ class Scanner:
         if not (self.enabled("secret-private-key") or self.enabled("secret-known-token")):
             return
         for source in texts:
-            if not textscan.KEY_PREFILTER.search(source.text):
-                continue
-            lines = textscan.Lines(source.text)
-            for hit in textscan.key_hits(source.text):
+            text = source.text
+            if not any(needle in text for needle in _KEY_NEEDLES):
+                continue  # str.find per literal beats the regex alternation of the same literals
+            lines = textscan.Lines(text)
+            for hit in textscan.key_hits(text):
                 self._text_hit(source, lines, hit)
 
     def _known_tokens(self, texts: list[SourceFile]) -> None:
@@ -421,7 +422,7 @@ class Scanner:
         if has_reference(value) or is_reference(value):
             # ${VAR}, op://, {{ }}: resolved elsewhere. A blob that mixes references and literals is
             # judged line by line like a config file.
-            if "\n" in value or embedded.PREFILTER.search(value):
+            if "\n" in value or embedded.worth_reading(value):
                 self._embedded(source, doc, path, value, vpos, rule="secret-inline")
             return
         note = " although the file has sops metadata (partly encrypted)" if doc.sops else ""
@@ -497,6 +498,9 @@ class Scanner:
                     if key == "value" and isinstance(env_name, str):
                         label = env_name
                         strength = classify_key(env_name)
+                    if strength is KeyClass.NONE and "\n" not in value and "=" not in value \
+                            and "://" not in value and '"' not in value and "--" not in value:
+                        continue  # no credential key and nothing embedded: what _text_value would skip
                     pending.append((path + (key,), value, node.value_pos(key), strength, label))
         elif isinstance(node, Seq):
             for index, item in enumerate(node):
@@ -528,7 +532,7 @@ class Scanner:
                 self._entropy(source, doc, path, value, vpos, label)
                 return
         if (multiline or "=" in value or "://" in value or '"' in value or "--" in value) and \
-                embedded.PREFILTER.search(value):
+                embedded.worth_reading(value):
             self._embedded(source, doc, path, value, vpos, rule="secret-literal-credential")
 
     def _context(self, doc: Document, path: KeyPath, label: str) -> str:
@@ -657,6 +661,10 @@ def _embedded_language(owner: str, value: str) -> str:
     return embedded.SHELL if name in _SCRIPT_KEYS else embedded.CONFIG
 
 
+# The literals every textscan.KEY_PREFILTER alternative starts with: PEM headers, the 1Password
+# Connect marker, and their base64 at the three byte alignments.
+_KEY_NEEDLES = ("-----BEGIN", '"encCredentials"', *(variant for needle in (b"PRIVATE KEY-----", b'"encCredentials"')
+                                                    for variant in textscan._b64_variants(needle)))
 _MANIFEST_CLASSES = (DocClass.K8S, DocClass.KUSTOMIZE, DocClass.TALOS, DocClass.TALHELPER)
 _ARGOCD_METADATA = {"name", "server", "url", "project", "type", "namespaces", "clusterResources", "enableOCI",
                     "insecure", "proxy", "noProxy", "forceHttpBasicAuth", "enableLfs", "githubAppID",
