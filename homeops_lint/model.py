@@ -33,7 +33,9 @@ NOWHERE = Pos(1, 1)
 class Map(dict):  # type: ignore[type-arg]
     """A mapping that remembers where it, each key and each value start."""
 
-    __slots__ = ("pos", "kpos", "vpos", "anchor_keys")
+    # ``shadowed`` (set only when the loader met a duplicate key): key -> (first value, key pos, value pos).
+    # YAML loaders keep the last value; the secret scan still judges the first one.
+    __slots__ = ("pos", "kpos", "vpos", "anchor_keys", "shadowed")
 
     def __init__(self, pos: Pos = NOWHERE) -> None:
         super().__init__()

@@ -422,6 +422,10 @@ class _Builder:
                     "parse-duplicate-key", kp.line, kp.column,
                     f"duplicate key '{str(key)[:80]}' (first defined on line {first.line}); Flux and "
                     "kubectl reject duplicate keys, and YAML loaders silently keep only one value"))
+                shadowed = getattr(mapping, "shadowed", None)
+                if shadowed is None:
+                    shadowed = mapping.shadowed = {}
+                shadowed.setdefault(key, (mapping[key], first, vpos[key]))
             value, n = build(value_node, child)
             count += n
             mapping[key] = value

@@ -153,3 +153,125 @@ def test_markdown_gets_only_high_confidence_detectors(tree) -> None:
                               "token ghp_4Jk9sQ2vLm7Xp1Zr8Tb3Nw6Yc5Hd0Fe2Ga7K\n"})
     rules = sorted(f.rule for f in lint(root).findings if f.rule.startswith("secret-"))
     assert rules == ["secret-known-token"]
+
+
+def _secret_cases() -> list:
+    from pathlib import Path
+
+    base = Path(__file__).resolve().parents[1] / "fixtures" / "secret"
+    return sorted(p.parent for p in base.glob("*/homeops-lint-test.yaml"))
+
+
+@pytest.mark.parametrize("case", _secret_cases(), ids=lambda p: p.name)
+def test_secret_case_severities(case) -> None:
+    """Severity is a contract: an expectation with ``severity`` pins it (error only where it is sure)."""
+    from homeops_lint.engine import Options, run
+    from homeops_lint.ruletest import TEST_FILE, _matches, load_spec
+
+    spec = load_spec(case)
+    pinned = [e for e in spec.get("expect") or [] if "severity" in e]
+    if not pinned:
+        pytest.skip("no severity pinned in this case")
+    result = run(Options(paths=[str(case)], root=str(case), extra_exclude=[TEST_FILE],
+                         select=[str(s) for s in spec.get("select") or []]))
+    for entry in pinned:
+        found = [f for f in result.findings if _matches(entry, f)]
+        assert found, entry
+        assert {f.severity.value for f in found} == {entry["severity"]}, entry
+
+
+def test_first_of_duplicate_keys_is_judged(tmp_path) -> None:
+    """The loader keeps the last of two duplicate keys; the first value was pushed to Git all the same."""
+    (tmp_path / "helmrelease.yaml").write_text(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: app\nspec:\n"
+        "  values:\n    auth:\n      password: Tr7xQ2mL9vZp4KcW\n      password: ${APP_PASSWORD}\n"
+        "      token: ${APP_TOKEN}\n      token: ${APP_TOKEN_2}\n", encoding="utf-8")
+    found = [f for f in lint(tmp_path).findings if f.rule.startswith("secret-")]
+    assert [(f.rule, f.line, f.column, f.severity.value) for f in found] == [
+        ("secret-literal-credential", 8, 7, "error")]
+    data = __import__("homeops_lint.yamlload", fromlist=["load"]).load(
+        (tmp_path / "helmrelease.yaml").read_text()).documents[0][0]
+    assert data["spec"]["values"]["auth"]["password"] == "${APP_PASSWORD}"  # the loader's choice is unchanged
+
+
+@pytest.mark.parametrize("path,first,language", [
+    ("scripts/sync.py", "", "code"), ("infra/main.tf", "", "code"), ("live/terragrunt.hcl.cold", "", "code"),
+    ("hosts/vm.nix", "", "code"), ("mise.toml", "", "code"), ("talos/mod.just", "", "shell"),
+    ("Justfile", "", "shell"), ("scripts/deploy", "#!/bin/bash\n", "shell"), ("bin/tool", "#!/usr/bin/env python3\n", "code"),
+    (".env", "", "config"), ("upsd.users", "", "config"), ("app.conf", "", "config")])
+def test_language_of(path: str, first: str, language: str) -> None:
+    assert embedded.language_of(path, first) == language
+
+
+@pytest.mark.parametrize("language,line,literal", [
+    ("code", 'GITHUB_TOKEN = os.getenv("GITHUB_PAT")', False),
+    ("code", "api_token = data.bitwarden-secrets_secret.cloudflare_token.value", False),
+    ("code", "    password: str,", False),
+    ("code", 'url = f"https://u:{TOKEN}@host"', False),
+    ("code", 'api_key = "Zk3pQ9vXr2LmT8sW"', True),
+    ("code", 'creds = {"password": "Zk3pQ9vXr2LmT8sW"}', True),
+    ("shell", 'LAST_TOKEN=$(cat "$TOKEN_FILE")', False),
+    ("shell", "machine_token=\"$(extract '.trustdinfo.token')\" || exit 1", False),
+    ("shell", "ADMIN_PASSWORD=Zk3pQ9vXr2LmT8sW", True),
+    ("shell", 'ADMIN_PASSWORD="Zk3pQ9vXr2LmT8sW"', True),
+])
+def test_literal_in_language(language: str, line: str, literal: bool) -> None:
+    found = [p for p in embedded.pairs_in_line(line, 0) if p.strength is KeyClass.STRONG]
+    assert found, line
+    assert any(embedded.literal_in(line, p, language) for p in found) is literal
+
+
+@pytest.mark.parametrize("value", ["os.environ/QWEN_KEY", "vault://infra/talos/MACHINE_TOKEN", "env:KOMF_API_KEY",
+                                   "<secret:token|base64>", "<path:kv/data/app#password>", "<<PLEXTOKEN>>",
+                                   "__LITELLM_API_KEY__", "{FRIGATE_MQTT_PASSWORD}", "$argocd-secret:dex.clientSecret",
+                                   ".Credentials.SecretAccessKey", "%s", ".+", "***********", "#{ app_token }#",
+                                   "$6$rounds=4096$saltsalt$N8YMmLxkpW7oSbZ3Q4Kh6p5FqJpPH7mD7cPnTk8n",
+                                   "Secret to sync (default: unset/all secrets)", ".taskfiles/externalsecrets",
+                                   'x="$(cat /run/secrets/x)"'])
+def test_lookups_and_expressions_are_not_literals(value: str) -> None:
+    assert not literal_credential(value)
+
+
+@pytest.mark.parametrize("key,value,literal", [
+    ("TS_KUBE_SECRET", "tailscale-router-state", False), ("githubConfigSecret", "arc-github-app", False),
+    ("CNPG_SECRET_KEY", "ai-litellm", False), ("secretKey", "REPOSITORY_TEMPLATE", False),
+    ("client_secret", "Zk3pQ9vXr2LmT8sW", True), ("DB_PASSWORD", "tailscale-router-state", True)])
+def test_object_names_under_secret_keys(key: str, value: str, literal: bool) -> None:
+    assert literal_credential(value, key) is literal
+
+
+def test_sops_go_inline_flags_and_names() -> None:
+    selectors = sops.selectors_from({"encrypted_regex": "((?i)(pass|secret($|[^N])|key|token|^data$|^stringData))"})
+    assert selectors is not None
+    assert selectors.encrypts(("stringData", "api-token")) and selectors.encrypts(("BAZARR__API_KEY",))
+    assert not selectors.encrypts(("apiVersion",)) and not selectors.encrypts(("metadata", "name"))
+    assert sops.selectors_from({"encrypted_regex": "(unclosed"}) is None  # unknown: the file is not judged
+    assert sops.name_promises_encryption("k/secret.sops.yaml") and sops.name_promises_encryption(".env.sops")
+    for name in ("t/secret.sops.yaml.j2", "k/.sops.yaml.disabled", "k/x.sops.yaml.disabled", "old.disabled/x.sops.yaml"):
+        assert not sops.name_promises_encryption(name), name
+
+
+def test_pem_markers_around_code_are_not_a_key() -> None:
+    text = ('echo "-----BEGIN OPENSSH PRIVATE KEY-----"\n'
+            "cat /ssh/id | sed 's/-----BEGIN OPENSSH PRIVATE KEY-----//;s/-----END OPENSSH PRIVATE KEY-----//'\n"
+            'echo "-----END OPENSSH PRIVATE KEY-----"\n')
+    assert not list(textscan.key_hits(text))
+
+
+def test_gitleaksignore_fingerprints() -> None:
+    from homeops_lint.model import SourceFile
+    from homeops_lint.secrets.scan import gitleaks_ignored
+
+    ignore = SourceFile(".gitleaksignore", "", 0, text=(
+        "# comment\napps/a.yaml:generic-api-key:12\n"
+        "0123456789abcdef0123456789abcdef01234567:scripts/x.sh:aws-access-token:3\nnot-a-fingerprint\n"
+        "./.github/workflows/ci.yaml:github-pat:7\n"))
+    assert gitleaks_ignored([ignore]) == {("apps/a.yaml", 12), ("scripts/x.sh", 3), (".github/workflows/ci.yaml", 7)}
+
+
+def test_candidate_lines_match_the_per_line_prefilter() -> None:
+    text = "a: 1\nPASSWORD=x\nmonkey: 2\nurl: https://u:p@h\nİstanbul token: y\n\nplain"
+    expected = [(n, line) for n, line in enumerate(text.split("\n")) if embedded.PREFILTER.search(line)]
+    assert list(embedded.candidate_lines(text)) == expected
+    assert list(embedded.candidate_lines(text.replace("İ", "I"))) == [
+        (n, line) for n, line in enumerate(text.replace("İ", "I").split("\n")) if embedded.PREFILTER.search(line)]

@@ -9,6 +9,7 @@ a value: the value travels in ``mask=`` (reporters hide it on the source line) a
 from __future__ import annotations
 
 from ..context import Context
+from ..model import Severity
 
 
 def check(ctx: Context) -> None:
@@ -17,7 +18,7 @@ def check(ctx: Context) -> None:
     def enabled(rule_id: str) -> bool:
         return ctx.enabled(rule_id)
 
-    candidates, _stats = scan(ctx.index.files, enabled, ctx.budget.check)
+    candidates, _stats = scan(ctx.index.files, enabled, ctx.options, ctx.budget.check)
     for found in candidates:
         if is_doc_path(found.path) and found.rule not in ("secret-private-key", "secret-known-token",
                                                           "secret-sops-unencrypted"):
@@ -25,4 +26,5 @@ def check(ctx: Context) -> None:
         # A kubeconfig (kind: Config) has no metadata.name: name no resource rather than "Config/".
         resource = "" if found.doc is not None and not found.doc.name else None
         ctx.report(found.rule, found.doc if found.doc is not None else found.path, found.key, found.message,
-                   pos=found.pos, resource=resource, mask=found.masks, fingerprint=found.fingerprint)
+                   pos=found.pos, resource=resource, mask=found.masks, fingerprint=found.fingerprint,
+                   severity=Severity(found.severity) if found.severity else None)

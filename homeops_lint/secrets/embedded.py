@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from .values import KeyClass, classify_key, is_reference, url_password
+from .values import KeyClass, classify_key, is_reference, is_substituted, url_password
 
 # Cheap gate over a whole text: a secret word or a URL with user info somewhere.
 PREFILTER = re.compile(
@@ -34,13 +34,16 @@ class Pair:
 
 
 _JSON_RE = re.compile(r'"(?P<k>[^"\\\n]{1,80})"\s*:\s*"(?P<v>(?:[^"\\\n]|\\.)*)"')
-_FLAG_RE = re.compile(r"(?<![\w-])--?(?P<k>[A-Za-z][\w-]{1,60})(?:=|[ \t]+)(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s\"';|&)]+)")
+_FLAG_RE = re.compile(r"(?<![\w-])--?(?P<k>[A-Za-z][\w-]{1,60})(?:=|[ \t]+)(?P<v>\"[^\"\n]*\"|'[^'\n]*'|\$\([^)\s]*\)|[^\s\"';|&)]+)")
 _ASSIGN_RE = re.compile(
     r"^\s*(?:export\s+|set\s+|readonly\s+|local\s+|declare\s+(?:-\w+\s+)?|ENV\s+|ARG\s+|-\s+)?"
     r"(?P<k>[A-Za-z_][\w.\-]{0,80})\s*(?P<op>=|:(?=\s)|:$)\s*(?P<v>.*?)\s*$"
 )
 _KV_RE = re.compile(r"(?:(?<=[\s;,?&])|^)(?P<k>[A-Za-z_][\w.-]{0,60})=(?P<v>\"[^\"\n]*\"|'[^'\n]*'|[^\s;,&\"']+)")
 _DIRECTIVE_RE = re.compile(r"^\s*(?P<k>[A-Za-z_][\w-]{1,60})[ \t]+(?P<v>[^\s=:#;]\S*)\s*;?\s*$")
+_AUTH_HEADER_RE = re.compile(
+    r"(?i)(?:(?:authorization[\"']?\s*[:=]\s*[\"']?|-H\s*[\"'][\w-]*:\s*)(?P<scheme>bearer|token|basic)|"
+    r"(?<![\w-])(?P<bare>bearer))\s+(?P<v>(?=[\w.~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*)(?![\w$])")
 _URL_IN_LINE_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+")
 _COMMENT_LINE_RE = re.compile(r"^\s*(?:#|//|;|--|\*|/\*|<!--|REM\b)")
 _TRAILING_COMMENT_RE = re.compile(r"\s+(?:#|;|//).*$")
@@ -83,6 +86,10 @@ def pairs_in_line(line: str, number: int) -> Iterator[Pair]:
         value, offset = _unquote(match.group("v"))
         seen.add(match.start("v") + offset)
         yield Pair(number, match.start("v") + offset, match.group("k"), value, "flag", strength)
+    for match in _AUTH_HEADER_RE.finditer(line):  # Authorization: Bearer <token>, curl -H "...: token <t>"
+        seen.add(match.start("v"))
+        yield Pair(number, match.start("v"), f"Authorization {match.group('scheme') or match.group('bare')}", match.group("v"), "header",
+                   KeyClass.STRONG)
     match = _ASSIGN_RE.match(line)
     if match:
         strength = classify_key(match.group("k"))
@@ -91,7 +98,9 @@ def pairs_in_line(line: str, number: int) -> Iterator[Pair]:
             if value.startswith(("{", "[", "|", ">")) and len(value) <= 2:
                 return  # a nested block follows; its own lines are read one by one
             yield Pair(number, match.start("v") + offset, match.group("k"), value, "assignment", strength)
-        return
+        if strength is not KeyClass.NONE or "=" not in match.group("v"):
+            return
+        # ``conn = Server=db;Password=x``: the value is a connection string; read its own pairs below
     for match in _KV_RE.finditer(line):  # key=value tokens: inventories, query strings, ADO strings
         strength = classify_key(match.group("k"))
         if strength is KeyClass.NONE or match.start("v") in seen:
@@ -106,18 +115,120 @@ def pairs_in_line(line: str, number: int) -> Iterator[Pair]:
             yield Pair(number, match.start("v"), match.group("k"), match.group("v"), "directive", strength)
 
 
+# Every PREFILTER alternative contains one of these (lower-cased): str.find runs them at memchr speed,
+# where the case-insensitive alternation costs about as much per character as reading the file.
+_NEEDLES = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "psk", "salt", "://")
+
+
+def worth_reading(text: str) -> bool:
+    """A cheap superset of ``PREFILTER.search(text)``: some line of ``text`` may hold a credential."""
+    lower = text.lower()
+    return any(needle in lower for needle in _NEEDLES)
+
+
+def candidate_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(0-based number, text) of each line that passes the prefilter, in order, each once."""
+    lower = text.lower()
+    if len(lower) != len(text):  # a character whose lower case is longer: offsets would not match
+        for number, line in enumerate(text.split("\n")):
+            if PREFILTER.search(line):
+                yield number, line
+        return
+    starts: set[int] = set()
+    find = lower.find
+    for needle in _NEEDLES:
+        offset = find(needle)
+        while offset >= 0:
+            start = lower.rfind("\n", 0, offset) + 1
+            starts.add(start)
+            end = find("\n", offset)
+            if end < 0:
+                break
+            offset = find(needle, end + 1)
+    number, previous = 0, 0
+    for start in sorted(starts):
+        number += text.count("\n", previous, start)
+        previous = start
+        end = text.find("\n", start)
+        line = text[start:] if end < 0 else text[start:end]
+        if PREFILTER.search(line):
+            yield number, line
+
+
 def pairs(text: str) -> Iterator[Pair]:
     """Key/value pairs of every line of ``text`` that passes the prefilter."""
-    if not PREFILTER.search(text):
-        return
-    for number, line in enumerate(text.split("\n")):
-        if len(line) > 4000 or not PREFILTER.search(line):
-            continue
-        yield from pairs_in_line(line, number)
+    for number, line in candidate_lines(text):
+        if len(line) <= 4000:
+            yield from pairs_in_line(line, number)
 
 
 def credential_pairs(text: str) -> Iterator[Pair]:
     """Pairs whose value is a reference are dropped here; the caller judges the rest."""
     for pair in pairs(text):
-        if pair.value and not is_reference(pair.value):
+        if pair.value and not is_reference(pair.value) and not is_substituted(pair.value):
             yield pair
+
+
+# --- languages: what "a literal assigned to a credential name" means in each kind of text file ----
+CONFIG, SHELL, CODE = "config", "shell", "code"
+_SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".ksh", ".bats", ".envrc", ".just", ".fish")
+_SHELL_NAMES = {"justfile", ".justfile", "makefile", "gnumakefile", "dockerfile", "containerfile", ".envrc"}
+_CODE_SUFFIXES = (".py", ".go", ".tf", ".tfvars", ".hcl", ".nix", ".rb", ".js", ".mjs", ".cjs", ".ts", ".tsx",
+                  ".jsx", ".lua", ".rs", ".java", ".kt", ".cs", ".php", ".pl", ".ps1", ".psm1", ".toml", ".cue",
+                  ".jsonnet", ".libsonnet", ".star", ".bzl", ".groovy", ".swift", ".c", ".h", ".cpp", ".scala",
+                  ".sql", ".el", ".vim", ".jq", ".rego", ".kcl", ".dhall", ".mk")
+_SHEBANG_RE = re.compile(r"^#!\s*\S*?(?:/env\s+(?:-\S+\s+)*)?(?:\S*/)?(?P<prog>[\w.+-]+)")
+# Suffixes a copy or a set-aside file adds to the real name (``terragrunt.hcl.cold``, ``x.sh.bak``).
+_SET_ASIDE = (".cold", ".bak", ".backup", ".old", ".orig", ".disabled", ".off", ".example", ".sample", ".dist",
+              ".tmpl", ".tpl", ".j2", ".jinja", ".gotmpl")
+
+
+def language_of(path: str, text: str) -> str:
+    """``shell``, ``code`` or ``config`` (env, INI, JSON, conf files: a key names its value)."""
+    name = path.rsplit("/", 1)[-1].lower()
+    while name.endswith(_SET_ASIDE) and name.count(".") > 1:
+        name = name.rsplit(".", 1)[0]
+    if name.endswith(_SHELL_SUFFIXES) or name in _SHELL_NAMES or name.endswith((".mk", "makefile")):
+        return SHELL
+    if name.endswith(_CODE_SUFFIXES):
+        return CODE
+    if text.startswith("#!"):
+        match = _SHEBANG_RE.match(text)
+        prog = match.group("prog") if match else ""
+        if prog in ("sh", "bash", "zsh", "ksh", "dash", "ash", "fish", "just", "make"):
+            return SHELL
+        return CODE if prog else CONFIG
+    return CONFIG
+
+
+_EXPANDS_RE = re.compile(r"\$[{(A-Za-z_0-9@*#?!-]|`")
+_CODE_TAIL_RE = re.compile(r"^\s*[,;)\]}]*\s*(?:(?:#|//|--).*)?$")
+_CODE_TEMPLATE_RE = re.compile(r"\{[\w.]*\}|%[sdr]|%\(\w+\)|\$\{|\{\{")
+
+
+def literal_in(line: str, pair: Pair, language: str) -> bool:
+    """Whether ``pair`` is a literal string in ``language``, not a variable, a call or an expression.
+
+    In shell a value is literal when nothing in it expands (no ``$``, backtick, ``$(``); in code only a
+    quoted string literal that ends the right-hand side is (never a name, a call, an attribute access,
+    a type annotation, an f-string or a format template).
+    """
+    value = pair.value
+    if language == CONFIG:
+        return True
+    if _EXPANDS_RE.search(value) or value.startswith("("):
+        return False
+    if language == SHELL:
+        return True
+    if pair.how == "url":
+        return not _CODE_TEMPLATE_RE.search(value)
+    quote = line[pair.column - 1:pair.column] if pair.column > 0 else ""
+    if quote not in ("'", '"', "`"):
+        return False
+    end = pair.column + len(value)
+    if line[end:end + 1] != quote or not _CODE_TAIL_RE.match(line[end + 1:]):
+        return False
+    before = line[:pair.column - 1].rstrip()
+    if before and before[-1].isalnum():  # f"...", r"...", b"...": a prefixed string
+        return False
+    return not _CODE_TEMPLATE_RE.search(value)

@@ -17,6 +17,29 @@ from . import embedded, sops, textscan
 from .values import (KeyClass, classify_key, fingerprint, has_reference,
                      high_entropy, is_placeholder, is_reference, literal_credential)
 
+ERROR, WARNING = "error", "warning"
+# A secret scanner's own output lists findings by design: never read it as secrets.
+SCANNER_FILES_RE = re.compile(r"(?:^|/)(?:\.secrets\.baseline|[^/]*\.secrets\.baseline|gitleaks[-_.]?report[^/]*|"
+                              r"\.gitleaks[-_]?report[^/]*|trufflehog[-_.]?(?:report|results)[^/]*)$", re.IGNORECASE)
+# The ecosystem's own inline suppressions (detect-secrets, gitleaks), in any comment syntax.
+_ALLOW_LINE_RE = re.compile(r"pragma:\s*allowlist[ -]secret|gitleaks:allow")
+_ALLOW_NEXT_RE = re.compile(r"pragma:\s*allowlist[ -]nextline[ -]secret")
+# Folders whose files are not deployed: archives, vendored code, tests, examples, dev-only environments.
+NOT_DEPLOYED_DIRS = {"archive", "archives", "_archive", ".archive", "archived", "attic", "deprecated", "graveyard",
+                     "old", "legacy", "vendor", "vendored", "third_party", "node_modules", "site-packages",
+                     "ansible_collections", "test", "tests", "testdata", "__tests__", "fixtures", "examples",
+                     "example", "samples", "devenv", "coldstorage"}
+# Of those, third-party code and test or example data: its keys and tokens are the vendor's fixtures
+# and documentation examples, not this repository's credentials, whatever their format.
+THIRD_PARTY_DIRS = {"vendor", "vendored", "third_party", "third-party", "node_modules", "site-packages",
+                    "ansible_collections", ".terraform", "test", "tests", "testdata", "__tests__", "fixtures",
+                    "examples", "example", "samples"}
+_VALUES_FILE_RE = re.compile(r"(?:^|[-_.])values(?:[-_.][\w.-]*)?\.ya?ml$", re.IGNORECASE)
+# Keys whose string is a script: judged as shell (``$(...)`` is a command, not a literal).
+_SCRIPT_KEYS = {"run", "cmd", "cmds", "script", "shell", "command", "args", "entrypoint", "preconditions", "status"}
+# GitHub workflow scopes (``id-token: write``) and reusable-workflow keywords (``secrets: inherit``).
+_WORKFLOW_WORDS = {"read", "write", "none", "inherit", "read-all", "write-all"}
+
 DOC_SUFFIXES = (".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc", ".txt", ".org", ".html", ".htm")
 DOC_NAMES = {"readme", "license", "licence", "changelog", "notice", "authors", "contributing", "copying",
              "code_of_conduct", "security", "codeowners"}
@@ -49,6 +72,7 @@ class Candidate:
     fingerprint: str
     doc: Optional[Document] = None
     key: KeyPath = ()
+    severity: Optional[str] = None  # None: the rule's own severity
 
 
 @dataclass
@@ -68,6 +92,39 @@ def is_doc_path(path: str) -> bool:
     return name.endswith(DOC_SUFFIXES) or stem in DOC_NAMES
 
 
+def not_deployed(path: str) -> bool:
+    """A file in an archive, vendored, test, example or dev-only folder, or set aside by its name."""
+    parts = path.lower().split("/")
+    return any(part in NOT_DEPLOYED_DIRS for part in parts[:-1]) or sops.is_inactive_path(path)
+
+
+def gitleaks_ignored(files: list[SourceFile]) -> set[tuple[str, int]]:
+    """(path, line) pairs of the ``.gitleaksignore`` fingerprints (``[commit:]path:rule:line``).
+
+    A fingerprint names gitleaks' rule id, not ours: it suppresses whatever we find on that line.
+    """
+    out: set[tuple[str, int]] = set()
+    for source in files:
+        if source.path.rsplit("/", 1)[-1] != ".gitleaksignore" or not source.text:
+            continue
+        folder = source.path.rsplit("/", 1)[0] + "/" if "/" in source.path else ""
+        for raw in source.text.splitlines():
+            entry = raw.strip()
+            if not entry or entry.startswith("#"):
+                continue
+            head, _, number = entry.rpartition(":")
+            path, _, _rule = head.rpartition(":")
+            commit, sep, rest = path.partition(":")
+            if sep and re.fullmatch(r"[0-9a-f]{7,40}", commit):
+                path = rest
+            if path.startswith("./"):
+                path = path[2:]
+            if number.isdigit() and path:
+                # gitleaks reports paths from where it ran (the repository root, or this file's folder)
+                out.add((path if not folder or path.startswith(folder) else folder + path, int(number)))
+    return out
+
+
 def _describe(doc: Document) -> str:
     if doc.kind:
         return f"{doc.kind} {doc.name}".rstrip()
@@ -82,10 +139,15 @@ class Scanner:
     """Scans files with the rules ``enabled`` says are on; ``run()`` returns candidates."""
 
     def __init__(self, files: list[SourceFile], enabled: Callable[[str], bool],
+                 options: Optional[Callable[[str], dict[str, Any]]] = None,
                  checkpoint: Callable[[], None] = lambda: None) -> None:
         self.files = files
         self.enabled = enabled
         self.checkpoint = checkpoint  # the run's time budget: raises when it has run out
+        opts = options("secret-literal-credential") if options is not None else {}
+        # A placeholder (change-me, <token>) that is deployed is guessable, but it is usually not a
+        # working credential: a warning, unless the policy says placeholders are used as credentials.
+        self.placeholder_severity = ERROR if str(opts.get("placeholder", WARNING)) == ERROR else WARNING
         self.candidates: list[Candidate] = []
         self.claimed: dict[str, set[int]] = {}
         self.sops_files: set[str] = set()
@@ -101,17 +163,21 @@ class Scanner:
         return bool(lines) and any(n in lines for n in range(first, (last or first) + 1))  # type: ignore[operator]
 
     def _add(self, rule: str, source: SourceFile, pos: Pos, message: str, masks: Iterable[str],
-             value: str, doc: Optional[Document] = None, key: KeyPath = (), last_line: Optional[int] = None) -> None:
+             value: str, doc: Optional[Document] = None, key: KeyPath = (), last_line: Optional[int] = None,
+             severity: Optional[str] = None) -> None:
         if not self.enabled(rule):
             return
+        if severity != WARNING and any(part in THIRD_PARTY_DIRS for part in source.path.lower().split("/")[:-1]):
+            severity = WARNING
+            message += " (In vendored, test or example files: most likely a fixture, so a warning.)"
         self.candidates.append(Candidate(rule, source.path, pos, message, tuple(m for m in masks if m),
-                                         _fp(value), doc, key))
+                                         _fp(value), doc, key, severity))
         self._claim(source.path, pos.line, last_line)
 
     # --- the pass -------------------------------------------------------------------------
     def run(self) -> list[Candidate]:
         texts = _Checked([f for f in self.files if f.kind in (FileKind.YAML, FileKind.TEXT, FileKind.TEMPLATE)
-                          and f.text], self.checkpoint)
+                          and f.text and not SCANNER_FILES_RE.search(f.path)], self.checkpoint)
         self.stats.files = len(texts)
         self.stats.bytes = sum(len(f.text) for f in texts)
         try:
@@ -125,7 +191,23 @@ class Scanner:
         finally:
             self._tokens.close()
         self.stats.token_lines = self._tokens.lines_scanned
-        return self.candidates
+        return self._unsuppressed(texts)
+
+    def _unsuppressed(self, texts: list[SourceFile]) -> list[Candidate]:
+        """Drop what ``# pragma: allowlist secret``, ``gitleaks:allow`` or ``.gitleaksignore`` allow."""
+        ignored = gitleaks_ignored(self.files)
+        by_path = {source.path: source for source in texts}
+        kept = []
+        for found in self.candidates:
+            source = by_path.get(found.path)
+            line = found.pos.line
+            if (found.path, line) in ignored:
+                continue
+            if source is not None and (_ALLOW_LINE_RE.search(source.line_text(line))
+                                       or line > 1 and _ALLOW_NEXT_RE.search(source.line_text(line - 1))):
+                continue
+            kept.append(found)
+        return kept
 
     def _phase(self, name: str, func: Callable[[list[SourceFile]], None], texts: list[SourceFile]) -> None:
         started = time.perf_counter()
@@ -168,6 +250,8 @@ class Scanner:
             return
         rules = sops.creation_rules(texts)
         for source in texts:
+            if sops.is_template_path(source.path) or sops.is_inactive_path(source.path):
+                continue  # rendered, then encrypted, by a tool; or set aside: not what SOPS reads
             name_says = sops.name_promises_encryption(source.path)
             rule = sops.rule_for(source.path, rules) if rules else None
             if rule is None and not name_says:
@@ -196,9 +280,11 @@ class Scanner:
         why = self._why(source, rule, name_says)
         for doc in source.documents:
             selectors = sops.selectors_for(doc.data, rule)
+            if selectors is None:
+                continue  # a selector regex we cannot read: which values SOPS encrypts is unknown
             plain = [(path, value) for path, value in sops.leaves(doc.data)
                      if selectors.encrypts(path) and not sops.is_encrypted_value(value)
-                     and not (isinstance(value, str) and not value.strip() and not doc.sops)]
+                     and not (isinstance(value, str) and not value.strip())]
             if not plain:
                 continue
             if not doc.sops:
@@ -272,10 +358,11 @@ class Scanner:
         if not (self.enabled("secret-private-key") or self.enabled("secret-known-token")):
             return
         for source in texts:
-            if not textscan.KEY_PREFILTER.search(source.text):
-                continue
-            lines = textscan.Lines(source.text)
-            for hit in textscan.key_hits(source.text):
+            text = source.text
+            if not any(needle in text for needle in _KEY_NEEDLES):
+                continue  # str.find per literal beats the regex alternation of the same literals
+            lines = textscan.Lines(text)
+            for hit in textscan.key_hits(text):
                 self._text_hit(source, lines, hit)
 
     def _known_tokens(self, texts: list[SourceFile]) -> None:
@@ -310,10 +397,18 @@ class Scanner:
             for doc in source.documents:
                 if doc.kind != "Secret" or doc.doc_class != DocClass.K8S or not isinstance(doc.data, Map):
                     continue
+                argocd = doc.labels().get("argocd.argoproj.io/secret-type")
                 for section in ("data", "stringData"):
                     entries = doc.data.get(section)
                     if isinstance(entries, Map):
                         for key, value in entries.items():
+                            if argocd and key in _ARGOCD_METADATA:
+                                continue  # Argo CD cluster/repository Secret: name, server, url are metadata
+                            if argocd and key == "config" and isinstance(value, str) and section == "stringData":
+                                # JSON of the cluster connection: only its credentials (bearerToken, keys)
+                                self._embedded(source, doc, (section, key), value, doc.pos(section, key, value=True),
+                                               rule="secret-inline")
+                                continue
                             self._inline_value(source, doc, section, key, value)
 
     def _inline_value(self, source: SourceFile, doc: Document, section: str, key: Any, value: Any) -> None:
@@ -329,14 +424,21 @@ class Scanner:
         if has_reference(value) or is_reference(value):
             # ${VAR}, op://, {{ }}: resolved elsewhere. A blob that mixes references and literals is
             # judged line by line like a config file.
-            if "\n" in value or embedded.PREFILTER.search(value):
+            if "\n" in value or embedded.worth_reading(value):
                 self._embedded(source, doc, path, value, vpos, rule="secret-inline")
             return
         note = " although the file has sops metadata (partly encrypted)" if doc.sops else ""
+        plain = _b64(value) if section == "data" else value
+        severity, why = None, ""
+        if not_deployed(source.path):
+            severity, why = WARNING, " It is in a folder that is not deployed (archive, test, example, dev-only)."
+        elif classify_key(str(key)) is KeyClass.NONE and "\n" not in plain.strip() and not high_entropy(plain):
+            # userID, volumeHandle, clusterID, a database name: Secret data, but not a credential.
+            severity, why = WARNING, " Its key and value do not look like a credential."
         self._add("secret-inline", source, doc.pos(*path),
-                  f"Secret {doc.name or '?'}: {format_path(path)} is plaintext{note} (fingerprint {_fp(value)}); "
-                  "encrypt the file with SOPS, or keep the value in 1Password and use an ExternalSecret",
-                  self._scalar_masks(source, vpos, value), value, doc, path, last_line=last)
+                  f"Secret {doc.name or '?'}: {format_path(path)} is plaintext{note} (fingerprint {_fp(value)}).{why} "
+                  "Encrypt the file with SOPS, or keep the value in 1Password and use an ExternalSecret",
+                  self._scalar_masks(source, vpos, value), value, doc, path, last_line=last, severity=severity)
 
     # --- 5. literal credentials and high-entropy values in YAML ---------------------------
     def _literal_yaml(self, texts: list[SourceFile]) -> None:
@@ -386,6 +488,9 @@ class Scanner:
                                                  KeyClass.NONE, str(name))
                 return
             env_name = node.get("name") if "value" in node else None
+            shadowed = getattr(node, "shadowed", None)
+            if shadowed:  # a duplicate key: the loader kept the last value; judge the dropped one too
+                self._shadowed(source, doc, path, shadowed)
             for key, value in node.items():
                 if isinstance(value, (Map, Seq)):
                     pending.append((value, path + (key,)))
@@ -395,6 +500,9 @@ class Scanner:
                     if key == "value" and isinstance(env_name, str):
                         label = env_name
                         strength = classify_key(env_name)
+                    if strength is KeyClass.NONE and "\n" not in value and "=" not in value \
+                            and "://" not in value and '"' not in value and "--" not in value:
+                        continue  # no credential key and nothing embedded: what _text_value would skip
                     pending.append((path + (key,), value, node.value_pos(key), strength, label))
         elif isinstance(node, Seq):
             for index, item in enumerate(node):
@@ -405,20 +513,28 @@ class Scanner:
         for entry in reversed(pending):
             push(entry)
 
+    def _shadowed(self, source: SourceFile, doc: Document, path: KeyPath,
+                  shadowed: dict[Any, tuple[Any, Pos, Pos]]) -> None:
+        for key, (value, kpos, vpos) in shadowed.items():
+            if isinstance(key, str) and isinstance(value, str) and "\n" not in value.strip() \
+                    and classify_key(key) is KeyClass.STRONG and literal_credential(value, key):
+                self._literal(source, doc, path + (key,), value, vpos, key, pos=kpos,
+                              masks=self._scalar_masks(source, vpos, value))
+
     def _text_value(self, source: SourceFile, doc: Document, path: KeyPath, value: str, vpos: Pos,
                     strength: KeyClass, label: str) -> None:
         multiline = "\n" in value.strip()
         if strength is not KeyClass.NONE and not multiline:
             if _TAG_RE.match(source.line_text(vpos.line)[vpos.column - 1:]):
                 return  # !secret db_password, !env_var DB_PASSWORD: a reference by tag
-            if strength is KeyClass.STRONG and literal_credential(value):
+            if strength is KeyClass.STRONG and literal_credential(value, label):
                 self._literal(source, doc, path, value, vpos, label)
                 return
             if strength is KeyClass.WEAK and high_entropy(value):
                 self._entropy(source, doc, path, value, vpos, label)
                 return
         if (multiline or "=" in value or "://" in value or '"' in value or "--" in value) and \
-                embedded.PREFILTER.search(value):
+                embedded.worth_reading(value):
             self._embedded(source, doc, path, value, vpos, rule="secret-literal-credential")
 
     def _context(self, doc: Document, path: KeyPath, label: str) -> str:
@@ -432,17 +548,40 @@ class Scanner:
         return where.strip()
 
     def _literal(self, source: SourceFile, doc: Optional[Document], path: KeyPath, value: str, vpos: Pos,
-                 label: str, pos: Optional[Pos] = None, masks: Optional[list[str]] = None) -> None:
+                 label: str, pos: Optional[Pos] = None, masks: Optional[list[str]] = None, code: bool = False) -> None:
         key_pos = pos or (doc.pos(*path) if doc is not None else vpos)
         if self._is_claimed(source.path, key_pos.line, vpos.line):
             return
         where = (self._context(doc, path, label) if doc is not None else "") or source.path
-        placeholder = (" It looks like a placeholder, but it is used as a credential: it is deployed as is "
-                       "and is easy to guess.") if is_placeholder(value) else ""
+        severity, note = self._literal_severity(source, doc, value, code)
         self._add("secret-literal-credential", source, key_pos,
-                  f"{where}: {format_path(path)} is a literal credential (fingerprint {_fp(value)}).{placeholder} "
+                  f"{where}: {format_path(path)} is a literal credential (fingerprint {_fp(value)}).{note} "
                   "Reference a Secret instead (secretKeyRef, existingSecret, an ExternalSecret, ${VAR} from a "
-                  "SOPS-encrypted Secret)", masks or self._scalar_masks(source, vpos, value), value, doc, path)
+                  "SOPS-encrypted Secret)", masks or self._scalar_masks(source, vpos, value), value, doc, path,
+                  severity=severity)
+
+    def _literal_severity(self, source: SourceFile, doc: Optional[Document], value: str,
+                          code: bool) -> tuple[Optional[str], str]:
+        """Error where the value is surely a working credential; a warning where the rule guesses.
+
+        A placeholder is a warning unless the policy says placeholders are deployed as credentials.
+        A key-name guess (a literal that is no known format and has low entropy) is an error only in
+        what is deployed as configuration: Kubernetes manifests, Talos config, Helm values files and
+        env/INI/conf files. In code and scripts, tool files (workflows, Taskfiles, Ansible), templates
+        and folders that are not deployed it is a warning.
+        """
+        if is_placeholder(value):
+            return self.placeholder_severity, (" It looks like a placeholder, but it is used as a credential: it is "
+                                               "deployed as is and is easy to guess.")
+        if high_entropy(value):
+            return None, ""
+        manifest = (doc.doc_class in _MANIFEST_CLASSES or bool(_VALUES_FILE_RE.search(source.path))) \
+            if doc is not None else not code
+        if not manifest or not_deployed(source.path) or source.kind == FileKind.TEMPLATE \
+                or sops.is_template_path(source.path):
+            return WARNING, (" The key says credential but the value is no known format and has low entropy, "
+                             "outside deployed configuration: review it.")
+        return None, ""
 
     def _entropy(self, source: SourceFile, doc: Optional[Document], path: KeyPath, value: str, vpos: Pos,
                  label: str, pos: Optional[Pos] = None, masks: Optional[list[str]] = None) -> None:
@@ -457,11 +596,18 @@ class Scanner:
                   value, doc, path)
 
     def _embedded(self, source: SourceFile, doc: Document, path: KeyPath, value: str, vpos: Pos, rule: str) -> None:
+        owner = next((str(step) for step in reversed(path) if isinstance(step, str)), "")
+        if owner.lower() in _PROSE_KEYS:
+            return  # a description or a message: prose (known token formats are found on their own)
+        language = _embedded_language(owner, value)
+        lines = value.split("\n") if language != embedded.CONFIG else []
         for pair in embedded.credential_pairs(value):
+            if lines and not embedded.literal_in(lines[pair.line], pair, language):
+                continue
             pos = self._locate_in_value(source, vpos, value, pair.line, pair.value)
             key = path + (pair.key,)
             masks = [pair.value, *self._scalar_masks(source, pos, pair.value)[:2]]
-            if pair.strength is KeyClass.STRONG and literal_credential(pair.value):
+            if pair.strength is KeyClass.STRONG and literal_credential(pair.value, pair.key):
                 if rule == "secret-inline":
                     if not self._is_claimed(source.path, pos.line):
                         self._add("secret-inline", source, pos,
@@ -482,14 +628,49 @@ class Scanner:
                 continue
             if source.kind == FileKind.YAML and source.documents:
                 continue  # judged structurally above
+            language = embedded.language_of(source.path, source.text)
+            code = language != embedded.CONFIG
             for pair in embedded.credential_pairs(source.text):
                 number = pair.line + 1
+                line = source.line_text(number)
+                if code and not embedded.literal_in(line, pair, language):
+                    continue  # a variable, a call, an expansion: not a literal in this language
                 pos = Pos(number, pair.column + 1)
-                masks = [pair.value, source.line_text(number)[pair.column:].strip()]
-                if pair.strength is KeyClass.STRONG and literal_credential(pair.value):
-                    self._literal(source, None, (pair.key,), pair.value, pos, pair.key, pos=pos, masks=masks)
+                masks = [pair.value, line[pair.column:].strip()]
+                if pair.strength is KeyClass.STRONG and literal_credential(pair.value, pair.key):
+                    self._literal(source, None, (pair.key,), pair.value, pos, pair.key, pos=pos, masks=masks,
+                                  code=code)
                 elif pair.strength is KeyClass.WEAK and high_entropy(pair.value):
                     self._entropy(source, None, (pair.key,), pair.value, pos, pair.key, pos=pos, masks=masks)
+
+
+_PROSE_KEYS = {"description", "summary", "message", "help", "comment", "comments", "notes", "title", "text",
+               "body", "usage", "desc"}
+_PY_RE = re.compile(r"^\s*(?:import [\w.]+|from [\w.]+ import |def \w+\(|class \w+[(:])", re.MULTILINE)
+
+
+def _embedded_language(owner: str, value: str) -> str:
+    """How to read a script or file embedded in YAML: by its key's file name, shebang or content."""
+    name = owner.lower()
+    if "." in name:
+        language = embedded.language_of(name, value.lstrip())
+        if language != embedded.CONFIG:
+            return language
+    if value.lstrip().startswith("#!"):
+        return embedded.language_of("", value.lstrip())
+    if _PY_RE.search(value):
+        return embedded.CODE
+    return embedded.SHELL if name in _SCRIPT_KEYS else embedded.CONFIG
+
+
+# The literals every textscan.KEY_PREFILTER alternative starts with: PEM headers, the 1Password
+# Connect marker, and their base64 at the three byte alignments.
+_KEY_NEEDLES = ("-----BEGIN", '"encCredentials"', *(variant for needle in (b"PRIVATE KEY-----", b'"encCredentials"')
+                                                    for variant in textscan._b64_variants(needle)))
+_MANIFEST_CLASSES = (DocClass.K8S, DocClass.KUSTOMIZE, DocClass.TALOS, DocClass.TALHELPER)
+_ARGOCD_METADATA = {"name", "server", "url", "project", "type", "namespaces", "clusterResources", "enableOCI",
+                    "insecure", "proxy", "noProxy", "forceHttpBasicAuth", "enableLfs", "githubAppID",
+                    "githubAppInstallationID", "username"}
 
 
 def _talos_bundle(doc: Document) -> bool:
@@ -530,8 +711,9 @@ class _Checked(list):  # type: ignore[type-arg]
 
 
 def scan(files: list[SourceFile], enabled: Callable[[str], bool],
+         options: Optional[Callable[[str], dict[str, Any]]] = None,
          checkpoint: Callable[[], None] = lambda: None) -> tuple[list[Candidate], ScanStats]:
-    scanner = Scanner(files, enabled, checkpoint)
+    scanner = Scanner(files, enabled, options, checkpoint)
     candidates = scanner.run()
     return candidates, scanner.stats
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterator, Optional
 
 from ..model import KeyPath, SourceFile
@@ -44,11 +45,19 @@ class CreationRule:
     config: str  # path of the .sops.yaml
     index: int
     path_regex: str
-    selectors: Selectors
+    selectors: Optional[Selectors]  # None: a selector regex we cannot read
 
     def describe(self) -> str:
         where = f"path_regex {self.path_regex}" if self.path_regex else "no path_regex"
         return f"{self.config} creation rule {self.index + 1} ({where})"
+
+
+_GO_FLAGS_RE = re.compile(r"\(\?([imsU]+)\)")
+_FLAG_BITS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
+
+
+class _Unknown(Exception):
+    """A selector regex this Python cannot read: which keys SOPS encrypts is then unknown."""
 
 
 def _compile(value: Any) -> Optional["re.Pattern[str]"]:
@@ -57,13 +66,31 @@ def _compile(value: Any) -> Optional["re.Pattern[str]"]:
     try:
         return re.compile(value)
     except re.error:
-        return None
+        pass
+    # SOPS uses Go RE2, where a flag group may stand anywhere (``((?i)(pass|key))``); Python only
+    # accepts it at the start. Hoisting it is exact for the usual single group that spans the rest.
+    flags = 0
+    for match in _GO_FLAGS_RE.finditer(value):
+        for char in match.group(1):
+            flags |= _FLAG_BITS.get(char, 0)
+    try:
+        return re.compile(_GO_FLAGS_RE.sub("", value), flags)
+    except re.error:
+        raise _Unknown(value) from None
 
 
-def selectors_from(mapping: Any) -> Selectors:
+def selectors_from(mapping: Any) -> Optional[Selectors]:
+    """The selectors of a creation rule or sops block; None when a regex cannot be read."""
     if not isinstance(mapping, dict):
         return Selectors()
     suffix = mapping.get("unencrypted_suffix")
+    try:
+        return _selectors(mapping, suffix)
+    except _Unknown:
+        return None
+
+
+def _selectors(mapping: dict[str, Any], suffix: Any) -> Selectors:
     return Selectors(
         encrypted_regex=_compile(mapping.get("encrypted_regex")),
         unencrypted_regex=_compile(mapping.get("unencrypted_regex")),
@@ -95,6 +122,14 @@ def creation_rules(files: list[SourceFile]) -> dict[str, list[CreationRule]]:
     return out
 
 
+@lru_cache(maxsize=256)
+def _path_pattern(regex: str) -> Optional["re.Pattern[str]"]:
+    try:
+        return _compile(regex)
+    except _Unknown:
+        return None
+
+
 def rule_for(path: str, rules: dict[str, list[CreationRule]]) -> Optional[CreationRule]:
     """The creation rule SOPS would use for ``path`` (nearest .sops.yaml, first match)."""
     folder = path
@@ -105,22 +140,43 @@ def rule_for(path: str, rules: dict[str, list[CreationRule]]) -> Optional[Creati
             for rule in rules[folder]:
                 if not rule.path_regex:
                     return rule
-                try:
-                    if re.search(rule.path_regex, rel) or re.search(rule.path_regex, path):
-                        return rule
-                except re.error:
-                    continue
+                pattern = _path_pattern(rule.path_regex)
+                if pattern is not None and (pattern.search(rel) or pattern.search(path)):
+                    return rule
             return None
         if not folder:
             return None
 
 
+# Names that say "not this file as is": a template rendered (then encrypted) by a tool, or a file set
+# aside. ``secret.sops.yaml.j2`` is encrypted after makejinja renders it; ``x.sops.yaml.disabled`` is off.
+TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".gotmpl", ".tftpl")
+INACTIVE_SUFFIXES = (".disabled", ".bak", ".backup", ".old", ".orig", ".cold", ".off", ".archive", ".example",
+                     ".sample", ".dist")
+_SOPS_NAME_RE = re.compile(r"\.sops(?:\.(?:ya?ml|json|env|ini|txt|conf|toml|key|pem|age|asc|bin|dec))?$|"
+                           r"^\.(?:env\.)?sops$")
+
+
+def is_template_path(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    return name.endswith(TEMPLATE_SUFFIXES) or ".tmpl." in name or ".tpl." in name
+
+
+def is_inactive_path(path: str) -> bool:
+    """A file (or a folder) set aside: ``*.disabled``, ``*.bak``, ``*.cold`` and friends."""
+    return any(part.lower().endswith(INACTIVE_SUFFIXES) for part in path.split("/"))
+
+
 def name_promises_encryption(path: str) -> bool:
-    """``secret.sops.yaml``, ``talsecret.sops.yml``, ``.env.sops``: the name says SOPS."""
+    """``secret.sops.yaml``, ``talsecret.sops.yml``, ``.env.sops``: the name says SOPS.
+
+    Only when the SOPS marker ends the name (up to the format extension): a template
+    (``secret.sops.yaml.j2``) or a file set aside (``secret.sops.yaml.disabled``) promises nothing.
+    """
     name = path.rsplit("/", 1)[-1]
-    if name in CONFIG_NAMES:
+    if name in CONFIG_NAMES or is_inactive_path(path):
         return False
-    return ".sops." in name or name.endswith(".sops")
+    return bool(_SOPS_NAME_RE.search(name))
 
 
 def leaves(data: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
@@ -146,8 +202,10 @@ def text_is_encrypted(text: str) -> bool:
     return "ENC[AES256_GCM," in text and ("sops" in text)
 
 
-def selectors_for(doc_data: Any, rule: Optional[CreationRule]) -> Selectors:
-    """The file's own sops metadata wins (it is what SOPS used); else the creation rule's."""
+def selectors_for(doc_data: Any, rule: Optional[CreationRule]) -> Optional[Selectors]:
+    """The file's own sops metadata wins (it is what SOPS used); else the creation rule's.
+
+    None when the selectors cannot be read: which values SOPS encrypts is then unknown."""
     block = doc_data.get("sops") if isinstance(doc_data, dict) else None
     if isinstance(block, dict) and any(k in block for k in _SELECTOR_KEYS):
         return selectors_from(block)

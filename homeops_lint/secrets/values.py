@@ -35,8 +35,9 @@ _STRONG_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "apik
 _PASS_COMPOUND_RE = re.compile(r"^(?:db|root|admin|user|master|smtp|mail|ldap|redis|mysql|pg|ftp|vnc|rpc|web|api|"
                                r"app|auth|bind|sql|ssh|wifi|wpa|sa|su|rcon|server)(?:pass|pw|pwd)$")
 # ``<qualifier> key``: these qualifiers make ``key`` a credential.
+# ("access" is not one: an S3/AWS ``access_key`` is the key *id*, the public half of the pair.)
 _STRONG_KEY_QUALIFIERS = {"api", "auth", "private", "secret", "encryption", "client", "pre", "shared",
-                          "signing", "master", "app", "service", "account", "access", "license", "session",
+                          "signing", "master", "app", "service", "account", "license", "session",
                           "bootstrap", "join", "cluster", "hmac", "jwt", "webhook", "admin"}
 _WEAK = {"key", "keys", "auth", "salt", "seed", "hmac", "cookie", "bearer", "signature", "hash", "cipher",
          "dsn", "license"}
@@ -59,6 +60,8 @@ def classify_key(key: str) -> KeyClass:
     """How much a key says about its value being a credential."""
     if not isinstance(key, str) or not key or len(key) > 120:
         return KeyClass.NONE
+    if len(key.split()) >= 3 or "*" in key:
+        return KeyClass.NONE  # a phrase or a pattern (``just infisical add-secret*``), not a field name
     stem = key.rsplit("/", 1)[-1]  # annotation-style keys: judge the name part
     if "." in stem and re.search(r"\.(txt|key|pem|conf|cfg|env|ini|json|yaml|yml|toml)$", stem, re.I):
         stem = stem.rsplit(".", 1)[0]  # a file named password.txt holds a password
@@ -86,15 +89,33 @@ def classify_key(key: str) -> KeyClass:
 # --- values -----------------------------------------------------------------------------------
 _REFERENCE_RE = re.compile(
     r"\$\{[^}]*\}|\{\{.*?\}\}|\$\([A-Za-z_][A-Za-z0-9_]*\)|op://|ENC\[AES256_GCM|ref\+[a-z]+://|"
-    r"\$__(?:file|env|vault)\{|%\{[^}]+\}|%\([A-Za-z_]\w*\)s|<%=|\bvault:[\w/]+#|secretref\+|\{\{|\$\{"
+    r"\$__(?:file|env|vault)\{|%\{[^}]+\}|%\([A-Za-z_]\w*\)s|<%=|\bvault:[\w/]+#|secretref\+|\{\{|\$\{|"
+    # secret-store and environment lookups: vault://, secret://, LiteLLM os.environ/X, komf env:X,
+    # argocd-vault-plugin <path:...>, <secret:...> (sops-replacer), <<NAME>> (rendered before use)
+    r"^(?:vault|secret|secrets|env|awssm|gcpsm|azkv|bw|bws|infisical)://|^os\.environ/|^env:[A-Za-z_]\w*$|"
+    r"^<(?:path|secret|vault):[^>]+>$|^<<[A-Za-z_][\w.-]*>>$|"
+    r"#\{.*?\}#|\{%.*?%\}"  # makejinja's #{ var }# and Jinja blocks
 )
+# A whole value that some tool substitutes before use: ``__LITELLM_API_KEY__`` (sed), ``{MQTT_PASSWORD}``
+# (Frigate), Argo CD ``$secret-name:key`` and ``$oidc.x.clientSecret``, a jq/Go path ``.Credentials.Token``.
+_SUBSTITUTED_RE = re.compile(
+    r"^__[A-Z][A-Z0-9_]*__$|^\{[A-Z][A-Z0-9_]*\}$|^\$[a-z][a-z0-9-]*:[\w.-]+$|^\$[a-z][\w-]*(?:\.[\w-]+)+$|"
+    r"^\.[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\s*\|.*)?,?$|"
+    r"^%[-+ #0-9.]*[sdvqrxif]$|^\{\d*\}$"  # printf/format placeholders: a template, filled at run time
+)
+# A password *hash* (crypt(3), bcrypt, argon2, htpasswd apr1): stored on purpose, not the credential.
+_HASH_RE = re.compile(r"^\$(?:1|2[abxy]?|5|6|7|y|gy|apr1|argon2(?:id|i|d)|scrypt|pbkdf2[-\w]*|sha512|md5)\$\S{8,}$")
+# Bitnami sealed-secrets ciphertext: "Ag" + base64 of the RSA-OAEP session key and payload.
+_SEALED_RE = re.compile(r"^Ag[A-Za-z0-9+/]{300,}={0,2}$")
+# Kubernetes object or Secret key names: ``tailscale-router-state``, ``app_id``, ``tls.crt``.
+_OBJECT_NAME_RE = re.compile(r"^(?:[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)$")
 _WHOLE_VAR_RE = re.compile(r"^(?:![A-Za-z_]+\s+\S+|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|\$\{?[0-9]\}?)$")
 _URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?P<rest>\S*)$")
 _USERINFO_RE = re.compile(r"^[^/?#@\s]*:(?P<pw>[^/?#@\s]*)@")
 _HOSTNAME_RE = re.compile(r"^(?=[^A-Z]*$)(?=.*[a-z])[a-z0-9*_](?:[a-z0-9-]*[a-z0-9])?"
                           r"(?:\.[a-z0-9_](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,24}\.?(?::\d{1,5})?$")
 _IP_RE = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?(?:/\d+)?$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*(?:/\d+)?$")
-_PATH_RE = re.compile(r"^(?:/|\./|\.\./|~/|file:|[A-Za-z]:\\)")
+_PATH_RE = re.compile(r"^(?:/|\./|\.\./|~/|file:|[A-Za-z]:\\)|^\.?[a-z0-9_-]+(?:/[a-z0-9_.-]+)+/?$")
 _NAME_SEGMENT_WORDS = {
     "password", "passwd", "pass", "pwd", "token", "secret", "secrets", "key", "keys", "username", "user",
     "credential", "credentials", "creds", "cert", "certs", "tls", "auth", "apikey", "api", "hash", "login",
@@ -107,6 +128,7 @@ _NOT_A_VALUE = {
     "true", "false", "yes", "no", "on", "off", "none", "null", "nil", "~", "-", "disabled", "enabled",
     "auto", "generate", "generated", "random", "required", "optional", "prompt", "empty", "unset",
     "default", "ignore", "n/a", "na", "redacted", "hidden", "masked",
+    "read", "write", "inherit", "read-all", "write-all",  # GitHub workflow permissions and secrets: inherit
 }
 _PLACEHOLDER_RE = re.compile(
     r"^(?:change[-_ .]?me\w*|changeit|replace[-_ ]?me\w*|todo|fixme|xx+|\*+|\.+|<[^>]*>|\[[^\]]*\]|"
@@ -166,20 +188,57 @@ def is_placeholder(value: str) -> bool:
     return bool(_PLACEHOLDER_RE.match(value.strip()))
 
 
-def literal_credential(value: object) -> bool:
-    """True when ``value``, used where a credential goes, is a literal credential."""
+def is_substituted(value: str) -> bool:
+    """The whole value is a marker another tool replaces (``__X__``, ``{X}``, ``$secret:key``, ``.a.b``)."""
+    return bool(_SUBSTITUTED_RE.match(value.strip()))
+
+
+def is_sealed(value: str) -> bool:
+    """Sealed-secrets ciphertext: only the cluster's controller can decrypt it."""
+    return bool(_SEALED_RE.match("".join(value.split())))
+
+
+def is_prose(value: str) -> bool:
+    """A sentence (a description or usage text), not a credential: words with punctuation."""
+    words = value.split()
+    if len(words) < 3 or sum(1 for w in words if w.strip("(),.:;'\"").isalpha()) < 3:
+        return False
+    return len(words) >= 5 or any(c in value for c in "()") or ": " in value or value.rstrip().endswith(".")
+
+
+def names_secret_object(key: str, value: str) -> bool:
+    """Under a key that names a Secret (``githubConfigSecret``, ``CNPG_SECRET_KEY``, ``secretKey``), a
+    Kubernetes object or key name (``arc-github-app``, ``REPOSITORY_TEMPLATE``) says which Secret to read."""
+    words = key_words(key)
+    if not any(w in ("secret", "secrets", "credential", "credentials") for w in words):
+        return False
+    if any(w in ("password", "passwd", "pass", "token", "passphrase", "apikey") for w in words):
+        return False
+    text = value.strip()
+    return (bool(_OBJECT_NAME_RE.match(text)) and any(sep in text for sep in "-_.")
+            and not high_entropy(text) and len(text) <= 253)
+
+
+def literal_credential(value: object, key: str = "") -> bool:
+    """True when ``value``, used where a credential goes (under ``key``), is a literal credential."""
     if not isinstance(value, str):
+        return False
+    if key and names_secret_object(key, value):
         return False
     text = value.strip()
     if not text or "\n" in text or len(text) > 4096:
         return False
-    if text.lower() in _NOT_A_VALUE or is_reference(text):
+    if text.lower() in _NOT_A_VALUE or is_reference(text) or is_substituted(text) or is_sealed(text):
         return False
+    if not any(c.isalnum() for c in text) or is_prose(text):
+        return False  # ``.+`` (a regex), ``*****`` (masked), a sentence
+    if "$(" in text or _HASH_RE.match(text):
+        return False  # a command substitution, or a password hash
     if text.startswith("ENC[") or _PATH_RE.match(text):
         return False
     if is_url(text):
         pw = url_password(text)
-        return pw is not None and not is_reference(pw)
+        return pw is not None and not is_reference(pw) and not is_substituted(pw)
     if is_hostname(text) or names_something(text):
         return False
     return True
