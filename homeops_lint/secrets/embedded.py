@@ -34,7 +34,7 @@ class Pair:
 
 
 _JSON_RE = re.compile(r'"(?P<k>[^"\\\n]{1,80})"\s*:\s*"(?P<v>(?:[^"\\\n]|\\.)*)"')
-_FLAG_RE = re.compile(r"(?<![\w-])--?(?P<k>[A-Za-z][\w-]{1,60})(?:=|[ \t]+)(?P<v>\"[^\"\n]*\"|'[^'\n]*'|\$\([^)\s]*\)|[^\s\"';|&)]+)")
+_FLAG_RE = re.compile(r"(?<![\w-])--?(?P<k>[A-Za-z][\w-]{1,60})(?:=|[ \t]+)(?P<v>\"[^\"\n]*\"|'[^'\n]*'|\$\([^)\s]*\)|(?!-)[^\s\"';|&)]+)")
 _ASSIGN_RE = re.compile(
     r"^\s*(?:export\s+|set\s+|readonly\s+|local\s+|declare\s+(?:-\w+\s+)?|ENV\s+|ARG\s+|-\s+)?"
     r"(?P<k>[A-Za-z_][\w.\-]{0,80})\s*(?P<op>=|:(?=\s)|:$)\s*(?P<v>.*?)\s*$"

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 from ..model import DocClass, Document, FileKind, KeyPath, Map, Pos, Seq, SourceFile, format_path
 from . import embedded, sops, textscan
-from .values import (KeyClass, classify_key, fingerprint, has_reference,
+from .values import (looks_like_identifier, KeyClass, classify_key, fingerprint, has_reference,
                      high_entropy, is_placeholder, is_reference, literal_credential)
 
 ERROR, WARNING = "error", "warning"
@@ -28,7 +28,8 @@ _ALLOW_NEXT_RE = re.compile(r"pragma:\s*allowlist[ -]nextline[ -]secret")
 NOT_DEPLOYED_DIRS = {"archive", "archives", "_archive", ".archive", "archived", "attic", "deprecated", "graveyard",
                      "old", "legacy", "vendor", "vendored", "third_party", "node_modules", "site-packages",
                      "ansible_collections", "test", "tests", "testdata", "__tests__", "fixtures", "examples",
-                     "example", "samples", "devenv", "coldstorage"}
+                     "example", "samples", "devenv", "coldstorage", "docs", "doc"}
+EDITOR_DIRS = {".vscode", ".idea", ".devcontainer", ".zed", ".fleet", ".vim", ".nvim"}
 # Of those, third-party code and test or example data: its keys and tokens are the vendor's fixtures
 # and documentation examples, not this repository's credentials, whatever their format.
 THIRD_PARTY_DIRS = {"vendor", "vendored", "third_party", "third-party", "node_modules", "site-packages",
@@ -90,6 +91,12 @@ def is_doc_path(path: str) -> bool:
     name = path.rsplit("/", 1)[-1].lower()
     stem = name.split(".", 1)[0]
     return name.endswith(DOC_SUFFIXES) or stem in DOC_NAMES
+
+
+def editor_settings(path: str) -> bool:
+    """An editor's or dev container's settings (``.vscode/settings.json``): a tool file, never deployed."""
+    parts = path.lower().split("/")
+    return any(part in EDITOR_DIRS for part in parts[:-1]) or parts[-1].endswith(".code-workspace")
 
 
 def not_deployed(path: str) -> bool:
@@ -575,6 +582,9 @@ class Scanner:
                                                "deployed as is and is easy to guess.")
         if high_entropy(value):
             return None, ""
+        if looks_like_identifier(value):
+            return WARNING, (" The value reads like a name or a number (lower-case words, no randomness), not "
+                             "like a generated credential: review it.")
         manifest = (doc.doc_class in _MANIFEST_CLASSES or bool(_VALUES_FILE_RE.search(source.path))) \
             if doc is not None else not code
         if not manifest or not_deployed(source.path) or source.kind == FileKind.TEMPLATE \
@@ -630,6 +640,7 @@ class Scanner:
                 continue  # judged structurally above
             language = embedded.language_of(source.path, source.text)
             code = language != embedded.CONFIG
+            tool = code or editor_settings(source.path)
             for pair in embedded.credential_pairs(source.text):
                 number = pair.line + 1
                 line = source.line_text(number)
@@ -639,7 +650,7 @@ class Scanner:
                 masks = [pair.value, line[pair.column:].strip()]
                 if pair.strength is KeyClass.STRONG and literal_credential(pair.value, pair.key):
                     self._literal(source, None, (pair.key,), pair.value, pos, pair.key, pos=pos, masks=masks,
-                                  code=code)
+                                  code=tool)
                 elif pair.strength is KeyClass.WEAK and high_entropy(pair.value):
                     self._entropy(source, None, (pair.key,), pair.value, pos, pair.key, pos=pos, masks=masks)
 

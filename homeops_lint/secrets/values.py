@@ -25,7 +25,7 @@ class KeyClass(Enum):
 _WORD_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 # Head words that make a key a credential.
 _STRONG = {
-    "password", "passwd", "pwd", "pass", "pw", "passphrase", "secret", "secrets", "token", "tokens",
+    "password", "passwd", "pwd", "pass", "pw", "passphrase", "secret", "token",
     "apikey", "apitoken", "credential", "credentials", "creds", "psk", "requirepass", "masterauth",
     "htpasswd", "privatekey", "clientsecret", "secretkey", "authkey",
 }
@@ -134,9 +134,13 @@ _PLACEHOLDER_RE = re.compile(
     r"^(?:change[-_ .]?me\w*|changeit|replace[-_ ]?me\w*|todo|fixme|xx+|\*+|\.+|<[^>]*>|\[[^\]]*\]|"
     r"your[-_ ]?\w*|example\w*|dummy\w*|test\w*|secret\w*|password\d*|passw0rd|p@ssw0rd|admin\d*|root|"
     r"placeholder\w*|pass\d*|1234\d*|123\d*|abc\d*|qwerty\w*|letmein|foo\w*|bar\w*|insecure\w*|"
-    r"default\w*|sample\w*|demo\w*|guest|user|supersecret\w*|mysecret\w*|mypassword\w*|s3cr3t)$",
+    r"default\w*|sample\w*|demo\w*|guest|user|supersecret\w*|mysecret\w*|mypassword\w*|s3cr3t|"
+    # a value that names what it stands for: another_pw, my-pass, some_passwd
+    r"[a-z]+[-_](?:pw|pwd|pass|passwd)\d*)$",
     re.IGNORECASE,
 )
+# Lower-case words joined by - or _ (``llama-strix-muse``): an identifier more often than a password.
+_IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$")
 
 
 def fingerprint(value: str) -> str:
@@ -217,6 +221,13 @@ def names_secret_object(key: str, value: str) -> bool:
     text = value.strip()
     return (bool(_OBJECT_NAME_RE.match(text)) and any(sep in text for sep in "-_.")
             and not high_entropy(text) and len(text) <= 253)
+
+
+def looks_like_identifier(value: str) -> bool:
+    """Lower-case words joined by ``-``/``_``, or a bare number: a name, a model alias or a count
+    more often than a credential. Under a credential key it is still reported, as a warning."""
+    text = value.strip()
+    return bool(_IDENTIFIER_RE.match(text)) and not high_entropy(text) or text.isdigit()
 
 
 def literal_credential(value: object, key: str = "") -> bool:
