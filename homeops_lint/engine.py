@@ -18,6 +18,7 @@ from .catalog import Catalog, load_catalog
 from .context import Context
 from .index import RepoIndex, build_index
 from .inference import infer_architecture
+from .masking import Masker
 from .model import Finding, Pos, Severity, SourceFile
 from .policy import Policy, load_policy, with_architecture
 from .timing import Timings, or_off
@@ -54,18 +55,20 @@ class Result:
     def files(self) -> list[SourceFile]:
         return self.index.files
 
+    @property
+    def masker(self) -> "Masker":
+        """The secrets reporters hide, per file, whichever rules ran (``masking.Masker``)."""
+        masker = self.__dict__.get("_masker")
+        if masker is None:
+            from .masking import Masker
+
+            masker = self.__dict__["_masker"] = Masker(self.index.files, (*self.all_findings, *self.suppressed))
+        return masker
+
     def masks_for(self, path: str) -> tuple[str, ...]:
-        """Every secret value any finding found in ``path``, shown or not, suppressed or not:
-        reporters hide them on every source line they print from that file, whichever rule the
-        line is shown for."""
-        masks = self.__dict__.get("_masks")
-        if masks is None:
-            masks = {}
-            for finding in (*self.all_findings, *self.suppressed):
-                if finding.mask:
-                    masks.setdefault(finding.path, set()).update(finding.mask)
-            self.__dict__["_masks"] = masks
-        return tuple(sorted(masks.get(path, ())))
+        """Every secret value of ``path``: reporters hide them on every source line and message
+        they print from that file, whichever rule the line is shown for."""
+        return self.masker.masks_for(path)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

@@ -218,6 +218,7 @@ def parse_yaml_source(source: SourceFile, limits: ReadLimits) -> list[FileProble
         source.kind = FileKind.TEMPLATE
         return []
     source.kind = FileKind.YAML
+    source.parse_failed = any(p.rule == "parse-error" for p in result.problems)
     docs = []
     for index, (data, line) in enumerate(result.documents):
         doc_class = classify.classify_document(rel, data)

@@ -56,10 +56,18 @@ _URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)(?!\$\{|\{\{)[
 _REFERENCE_KEY = re.compile(r"(?i)^(?:existing[\w.-]*|[\w.-]*(?:name|ref|file|path|env|key(?:ref|name)|selector)s?)$")
 
 
+# A line's leading key (``key:`` or ``KEY=``): masking hides values, never the key naming them.
+_LEAD_KEY = re.compile(r"""^\s*(?:-\s+)?["']?[A-Za-z_][\w.-]{0,63}["']?(?:\s*:(?=\s|$)|=(?!=))\s*""")
+
+
 def mask_line(text: str, masks: tuple[str, ...]) -> str:
     """A source line as reporters may print it: known secret values and credential-looking
-    assignments hidden."""
-    text = mask_text(text, masks)
+    assignments hidden, key names left readable."""
+    lead = _LEAD_KEY.match(text)
+    if lead and lead.end() < len(text):
+        text = text[:lead.end()] + mask_text(text[lead.end():], masks)
+    else:
+        text = mask_text(text, masks)
     text = _URL_CREDENTIALS.sub(lambda m: m.group(1) + MASK + "@", text)
     match = _SECRET_ASSIGNMENT.match(text)
     if match and not _REFERENCE.match(match.group("value")) and match.group("value") != MASK:
@@ -77,18 +85,24 @@ def source_line(result: Any, finding: Finding) -> str:
     text = source.line_text(finding.line)
     if not text:
         return ""
-    masks = tuple(finding.mask) + tuple(getattr(result, "masks_for", lambda _p: ())(finding.path))
-    return mask_line(text.replace("\t", " "), masks)
+    return mask_line(text.replace("\t", " "), tuple(finding.mask) + result.masks_for(finding.path))
 
 
-def finding_dict(finding: Finding) -> dict[str, Any]:
+def mask_message(result: Any, finding: Finding) -> str:
+    """The finding's message with every secret of its file hidden (a declarative rule's
+    ``{value}``, another rule's wording), key names left readable."""
+    masker = getattr(result, "masker", None)
+    return masker.message(finding) if masker is not None else mask_text(finding.message, finding.mask)
+
+
+def finding_dict(finding: Finding, result: Any = None) -> dict[str, Any]:
     return {
         "rule": finding.rule,
         "severity": finding.severity.value,
         "path": finding.path,
         "line": finding.line,
         "column": finding.column,
-        "message": mask_text(finding.message, finding.mask),
+        "message": mask_message(result, finding),
         "resource": finding.resource or None,
         "key": finding.key or None,
     }

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
+from ..model import LINE_BREAKS
 from .values import KeyClass, classify_key, is_reference, url_password
 
 # Cheap gate over a whole text: a secret word or a URL with user info somewhere.
@@ -110,7 +111,7 @@ def pairs(text: str) -> Iterator[Pair]:
     """Key/value pairs of every line of ``text`` that passes the prefilter."""
     if not PREFILTER.search(text):
         return
-    for number, line in enumerate(text.split("\n")):
+    for number, line in enumerate(LINE_BREAKS.split(text)):  # the loader's line model
         if len(line) > 4000 or not PREFILTER.search(line):
             continue
         yield from pairs_in_line(line, number)
