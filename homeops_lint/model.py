@@ -277,7 +277,8 @@ class Finding:
     key: str = ""  # dotted key path inside the document, e.g. spec.blocks[0].stop
     # A value that must never be printed (secrets): reporters mask it on the snippet line.
     mask: tuple[str, ...] = ()
-    # A stable, value-free fingerprint (e.g. sha256 prefix of an offending value) for baselines.
+    # A stable handle for baselines that never derives from a secret value (secret rules hash
+    # their rule, path and key path).
     fingerprint: str = ""
 
     def sort_key(self) -> tuple[Any, ...]:

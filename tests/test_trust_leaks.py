@@ -242,7 +242,7 @@ def test_baselines_keep_working_with_the_new_fingerprints(tmp_path: Path) -> Non
     root = write_tree(tmp_path / "repo", {
         "secret.yaml": f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: {PASSWORD}\n"})
     baseline = tmp_path / "baseline.json"
-    assert cli("baseline", "--output", str(baseline), "--root", str(root), str(root)).returncode in (0, 1)
+    assert cli("baseline", "write", str(baseline), str(root)).returncode == 0
     assert PASSWORD not in baseline.read_text()
     # the same secret moved down a line is still the baselined finding
     (root / "secret.yaml").write_text(f"# moved\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"

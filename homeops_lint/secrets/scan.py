@@ -3,7 +3,8 @@
 Order matters: the most specific detector claims a line first (SOPS mandate, then private keys and
 Talos machine secrets, then PEM and known token formats in raw text, then plaintext Secrets, then
 literal credentials, then entropy), and a weaker detector stays silent on a claimed line. Every
-candidate carries the secret only in ``masks`` (for the reporters) and a SHA-256 fingerprint.
+candidate carries the secret only in ``masks`` (for the reporters); its fingerprint names where it
+is (rule, path, key path), never what it is.
 """
 from __future__ import annotations
 
@@ -74,10 +75,6 @@ def _describe(doc: Document) -> str:
     return {DocClass.TALOS: "Talos config", DocClass.TALHELPER: "talhelper config"}.get(doc.doc_class, "")
 
 
-def _fp(value: str) -> str:
-    return fingerprint(value)
-
-
 class Scanner:
     """Scans files with the rules ``enabled`` says are on; ``run()`` returns candidates."""
 
@@ -102,8 +99,10 @@ class Scanner:
              value: str, doc: Optional[Document] = None, key: KeyPath = (), last_line: Optional[int] = None) -> None:
         if not self.enabled(rule):
             return
+        # ``value`` never reaches the candidate: not even a hash of it (a guessed weak password
+        # could be confirmed offline, and reused secrets would be linked across files).
         self.candidates.append(Candidate(rule, source.path, pos, message, tuple(m for m in masks if m),
-                                         _fp(value), doc, key))
+                                         fingerprint(rule, source.path, format_path(key)), doc, key))
         self._claim(source.path, pos.line, last_line)
 
     # --- the pass -------------------------------------------------------------------------
@@ -212,7 +211,7 @@ class Scanner:
                     vpos = doc.pos(*path, value=True)
                     self._add("secret-sops-unencrypted", source, doc.pos(*path),
                               f"{format_path(path)} is not encrypted although the file is SOPS-encrypted "
-                              f"(partly encrypted, fingerprint {_fp(str(value))}); re-encrypt the file with "
+                              f"(partly encrypted); re-encrypt the file with "
                               f"'sops --encrypt --in-place {source.path}'",
                               self._scalar_masks(source, vpos, str(value)), str(value), doc, path)
             self.sops_files.add(source.path)
@@ -260,7 +259,7 @@ class Scanner:
             return
         vpos = doc.pos(*path, value=True)
         self._add("secret-private-key", source, doc.pos(*path),
-                  f"{what} {format_path(path)} is in plaintext (fingerprint {_fp(value)}); encrypt the file "
+                  f"{what} {format_path(path)} is in plaintext; encrypt the file "
                   "with SOPS or keep it out of Git, and rotate it", self._scalar_masks(source, vpos, value),
                   value, doc, path, last_line=vpos.line + value.count("\n"))
 
@@ -293,7 +292,7 @@ class Scanner:
         detector = "PEM detector" if hit.detector == "secret-private-key" else (
             "detect-secrets" if "1Password" not in hit.kind else "1Password Connect detector")
         self._add(hit.detector, source, Pos(line, lines.column_of(hit.start)),
-                  f"{hit.kind}{where} in plaintext (detector: {detector}, fingerprint {_fp(hit.secret)}); "
+                  f"{hit.kind}{where} in plaintext (detector: {detector}); "
                   "remove it from the repository, rotate it, and load it from a secret store",
                   [hit.secret, *hit.secret.split("\\n")], hit.secret, last_line=last)
 
@@ -331,7 +330,7 @@ class Scanner:
             return
         note = " although the file has sops metadata (partly encrypted)" if doc.sops else ""
         self._add("secret-inline", source, doc.pos(*path),
-                  f"Secret {doc.name or '?'}: {format_path(path)} is plaintext{note} (fingerprint {_fp(value)}); "
+                  f"Secret {doc.name or '?'}: {format_path(path)} is plaintext{note}; "
                   "encrypt the file with SOPS, or keep the value in 1Password and use an ExternalSecret",
                   self._scalar_masks(source, vpos, value), value, doc, path, last_line=last)
 
@@ -437,7 +436,7 @@ class Scanner:
         placeholder = (" It looks like a placeholder, but it is used as a credential: it is deployed as is "
                        "and is easy to guess.") if is_placeholder(value) else ""
         self._add("secret-literal-credential", source, key_pos,
-                  f"{where}: {format_path(path)} is a literal credential (fingerprint {_fp(value)}).{placeholder} "
+                  f"{where}: {format_path(path)} is a literal credential.{placeholder} "
                   "Reference a Secret instead (secretKeyRef, existingSecret, an ExternalSecret, ${VAR} from a "
                   "SOPS-encrypted Secret)", masks or self._scalar_masks(source, vpos, value), value, doc, path)
 
@@ -448,8 +447,8 @@ class Scanner:
             return
         where = (self._context(doc, path, label) if doc is not None else "") or source.path
         self._add("secret-high-entropy", source, key_pos,
-                  f"{where}: {format_path(path)} holds a high-entropy value under a secret-like key "
-                  f"(fingerprint {_fp(value)}); if it is a credential, move it to a Secret store; if it is "
+                  f"{where}: {format_path(path)} holds a high-entropy value under a secret-like key; "
+                  "if it is a credential, move it to a Secret store; if it is "
                   "not, suppress this line with a reason", masks or self._scalar_masks(source, vpos, value),
                   value, doc, path)
 
@@ -463,7 +462,7 @@ class Scanner:
                     if not self._is_claimed(source.path, pos.line):
                         self._add("secret-inline", source, pos,
                                   f"Secret {doc.name or '?'}: {format_path(key)} is a plaintext credential inside "
-                                  f"{format_path(path)} (fingerprint {_fp(pair.value)}); encrypt the file with "
+                                  f"{format_path(path)}; encrypt the file with "
                                   "SOPS or use an ExternalSecret", masks, pair.value, doc, key)
                 else:
                     self._literal(source, doc, key, pair.value, pos, pair.key, pos=pos, masks=masks)
