@@ -261,3 +261,13 @@ def test_a_value_equal_to_a_key_name_does_not_mask_the_key(tmp_path: Path) -> No
     assert len(messages) == 2 and all("********" not in m for m in messages), messages
     text = cli("--no-cache", "--root", str(root), str(root)).stdout.decode()
     assert "  token: ********" in text and "password=********" in text, text
+
+
+def test_the_rule_test_runner_masks_unexpected_findings(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "case", {
+        ".homeops-lint.yaml": "version: 1\ncustom_rules: [rules]\n", "rules/env.yaml": RULE,
+        "deploy.yaml": DEPLOYMENT, "homeops-lint-test.yaml": "select: [home-]\nexpect: []\n"})
+    proc = cli("test", str(root))
+    out = proc.stdout.decode() + proc.stderr.decode()
+    assert "unexpected" in out and "home-no-plain-env" in out, out
+    assert PASSWORD not in out, out

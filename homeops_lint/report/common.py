@@ -38,11 +38,11 @@ def mask_text(text: str, masks: tuple[str, ...]) -> str:
     return text
 
 
-# A value under a key that names a credential (password, token, client secret, API key...) is
-# hidden on printed source lines even when no secret rule ran (e.g. --select lb-): a snippet
-# shown for another rule must never be the way a secret leaks.
+# A value under a key that names a credential (password, token, client secret, API key...; also an
+# annotation-style ``example.com/password``) is hidden on printed source lines even when no secret
+# rule ran (e.g. --select lb-): a snippet shown for another rule must never be the way a secret leaks.
 _SECRET_ASSIGNMENT = re.compile(
-    r"""^(?P<lead>\s*(?:-\s+)?["']?[\w.-]*?(?:pass(?:word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|"""
+    r"""^(?P<lead>\s*(?:-\s+)?["']?[\w./-]*?(?:pass(?:word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|"""
     r"""access[_-]?key|auth[_-]?key|client[_-]?key|credentials?)["']?\s*[:=]\s*)(?P<value>\S.*?)\s*$""",
     re.IGNORECASE,
 )
@@ -53,7 +53,7 @@ _REFERENCE = re.compile(r"^(?:[\"']?(?:\$\{|\{\{|ENC\[|op://|!|\||>|&|\*|\[\]|\{
 _URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)(?!\$\{|\{\{)[^\s@/]+@", re.IGNORECASE)
 # Keys whose value names a secret rather than holding one (existingSecret, secretName, *SecretRef,
 # passwordFile, tokenPath, ...): their values stay visible.
-_REFERENCE_KEY = re.compile(r"(?i)^(?:existing[\w.-]*|[\w.-]*(?:name|ref|file|path|env|key(?:ref|name)|selector)s?)$")
+_REFERENCE_KEY = re.compile(r"(?i)^(?:[\w./-]*/)?(?:existing[\w.-]*|[\w.-]*(?:name|ref|file|path|env|key(?:ref|name)|selector)s?)$")
 
 
 # A line's leading key (``key:`` or ``KEY=``): masking hides values, never the key naming them.
