@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
 import time
 from dataclasses import dataclass, field
@@ -72,7 +73,11 @@ def _nul_offset(raw: bytes, yaml_file: bool) -> int:
 
 
 def _line_of_offset(raw: bytes, offset: int) -> int:
-    return raw.count(b"\n", 0, offset) + 1
+    """1-based line of byte ``offset``, counting ``\\r\\n``, ``\\r`` and ``\\n`` as YAML does."""
+    return len(_BYTE_BREAKS.findall(raw, 0, offset)) + 1
+
+
+_BYTE_BREAKS = re.compile(rb"\r\n|[\r\n]")
 
 
 def _long_line(text: str, limit: int) -> Optional[tuple[int, int]]:

@@ -271,3 +271,16 @@ def test_the_rule_test_runner_masks_unexpected_findings(tmp_path: Path) -> None:
     out = proc.stdout.decode() + proc.stderr.decode()
     assert "unexpected" in out and "home-no-plain-env" in out, out
     assert PASSWORD not in out, out
+
+
+@pytest.mark.parametrize("raw, rule", [
+    (b"a: 1 # note\rb: 2\nc: \x07\n", "parse-error"),  # a control character (the reader's offset)
+    (b"a: 1 # note\rb: 2\nc: \xff\n", "parse-encoding"),  # bytes that are not UTF-8
+])
+def test_offset_positions_count_a_lone_carriage_return(tmp_path: Path, raw: bytes, rule: str) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "x.yaml").write_bytes(raw)
+    proc = cli("--format", "json", "--no-cache", "--select", "parse-", "--root", str(root), str(root))
+    found = [f for f in json.loads(proc.stdout)["findings"] if f["rule"] == rule]
+    assert [f["line"] for f in found] == [3], found
