@@ -106,7 +106,8 @@ def _planted_value(kind: str, value: str) -> str:
 def _plant(root: Path, index: int, kind: str, folder: str, key: str, value: str, append: bool) -> None:
     text = PLACEMENTS[kind](key, value)
     target_dir = root / folder
-    existing = sorted(p for p in target_dir.glob("*.yaml") if p.name != "kustomization.yaml")
+    existing = sorted(p for p in target_dir.glob("*.yaml") if p.name != "kustomization.yaml"
+                      and not p.name.startswith("."))
     if append and existing and not kind.startswith("broken"):
         target = existing[index % len(existing)]  # a new document in an existing file
         target.write_text(target.read_text(encoding="utf-8").rstrip("\n") + "\n---\n" + text, encoding="utf-8")
