@@ -8,7 +8,9 @@ twice with one cache folder (a miss that writes the entry, a hit that replays it
 """
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import io
 import os
 import shutil
@@ -64,6 +66,17 @@ def _script(key: str, value: str) -> str:
             f"    export {key.upper()}='{value}'\n    exec app\n")
 
 
+def _jwt_signature(value: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(value.encode()).digest()).decode().rstrip("=")
+
+
+def _bearer(key: str, value: str) -> str:
+    # A JWT whose signature is derived from the value: the signature is what must not leak.
+    jwt = f"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJwbGFudGVkIn0.{_jwt_signature(value)}"
+    return ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: planted\ndata:\n  call.sh: |\n"
+            f"    curl -s https://ha.example.com/api -H \"Authorization: Bearer {jwt}\"\n")
+
+
 def _url(key: str, value: str) -> str:
     return ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: planted\ndata:\n"
             f"  DATABASE_URL: postgres://app:{_plain(value)}@db.default.svc:5432/app\n")
@@ -92,7 +105,7 @@ def _fixable(key: str, value: str) -> str:
             f"    example.com/{key.lower()}: '{value}'\nspec:\n  type: LoadBalancer\n  ports: [{{port: 80}}]\n")
 
 
-PLACEMENTS = {"secret": _secret, "helm": _helm, "flow": _flow_env, "script": _script, "url": _url,
+PLACEMENTS = {"secret": _secret, "helm": _helm, "flow": _flow_env, "script": _script, "url": _url, "bearer": _bearer,
               "broken": _broken, "broken-mapping": _broken_mapping, "duplicate": _duplicate, "fixable": _fixable}
 plants = st.lists(st.tuples(st.sampled_from(sorted(PLACEMENTS)), st.sampled_from(FOLDERS),
                             st.sampled_from(CREDENTIAL_KEYS), secret_values, st.booleans()),
@@ -100,7 +113,7 @@ plants = st.lists(st.tuples(st.sampled_from(sorted(PLACEMENTS)), st.sampled_from
 
 
 def _planted_value(kind: str, value: str) -> str:
-    return _plain(value) if kind == "url" else value
+    return {"url": _plain, "bearer": _jwt_signature}.get(kind, lambda v: v)(value)
 
 
 def _plant(root: Path, index: int, kind: str, folder: str, key: str, value: str, append: bool) -> None:
