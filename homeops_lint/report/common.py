@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 from ..model import Finding, Severity
 
@@ -69,12 +69,31 @@ def mask_line(text: str, masks: tuple[str, ...]) -> str:
     else:
         text = mask_text(text, masks)
     text = _URL_CREDENTIALS.sub(lambda m: m.group(1) + MASK + "@", text)
-    match = _SECRET_ASSIGNMENT.match(text)
+    match = _SECRET_ASSIGNMENT.match(text) or _credential_assignment(text)
     if match and not _REFERENCE.match(match.group("value")) and match.group("value") != MASK:
         key = re.sub(r"^[\s\"'-]+|[\"'\s:=]+$", "", match.group("lead"))
         if not _REFERENCE_KEY.match(key) and not match.group("value").startswith("#"):
             text = match.group("lead") + MASK
     return text
+
+
+_ANY_ASSIGNMENT = re.compile(r"""^(?P<lead>\s*(?:-\s+)?["']?(?P<key>[\w./-]{1,120})["']?\s*(?::(?=\s)|=)\s*)"""
+                             r"""(?P<value>\S.*?)\s*$""")
+
+
+def _credential_assignment(text: str) -> Optional["re.Match[str]"]:
+    """A ``key: value`` line whose key the secret rules' key classifier calls a credential
+    (``secretKey``, ``example.com/secretkey``, ``DBPASS``), or key-ish with a random-looking value."""
+    match = _ANY_ASSIGNMENT.match(text)
+    if not match:
+        return None
+    from ..secrets.values import KeyClass, classify_key, high_entropy
+
+    strength = classify_key(match.group("key"))
+    value = match.group("value").strip("\"'")
+    if strength is KeyClass.STRONG or (strength is KeyClass.WEAK and high_entropy(value)):
+        return match
+    return None
 
 
 def source_line(result: Any, finding: Finding) -> str:
