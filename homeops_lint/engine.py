@@ -9,7 +9,7 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from . import discover as discover_mod
 from . import source as source_mod
@@ -18,10 +18,12 @@ from .catalog import Catalog, load_catalog
 from .context import Context
 from .index import RepoIndex, build_index
 from .inference import infer_architecture
-from .masking import Masker
 from .model import Finding, Pos, Severity, SourceFile
 from .policy import Policy, load_policy, with_architecture
 from .timing import Timings, or_off
+
+if TYPE_CHECKING:
+    from . import masking
 
 
 @dataclass
@@ -56,7 +58,7 @@ class Result:
         return self.index.files
 
     @property
-    def masker(self) -> "Masker":
+    def masker(self) -> "masking.Masker":
         """The secrets reporters hide, per file, whichever rules ran (``masking.Masker``)."""
         masker = self.__dict__.get("_masker")
         if masker is None:

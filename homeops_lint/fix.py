@@ -355,16 +355,17 @@ def fix_repo(result: Any, fixers: Iterable[str], selected: Optional[set[str]], u
             continue
         report.applied += chosen
         report.new_texts[path] = new_text
-        report.diffs.append("".join(_masked_diff_line(result, path, line) for line in difflib.unified_diff(
-            text.splitlines(keepends=True), new_text.splitlines(keepends=True),
-            fromfile=f"a/{path}", tofile=f"b/{path}")))
+        diff = difflib.unified_diff(text.splitlines(keepends=True), new_text.splitlines(keepends=True),
+                                    fromfile=f"a/{path}", tofile=f"b/{path}")
+        report.diffs.append("".join(line if number < 2 else _masked_diff_line(result, path, line)
+                                    for number, line in enumerate(diff)))
     return report
 
 
 def _masked_diff_line(result: Any, path: str, line: str) -> str:
     """A ``--diff`` line with the file's secrets hidden (context lines are source lines too)."""
-    if line[:1] not in (" ", "+", "-") or line.startswith(("--- a/", "+++ b/")):
-        return line
+    if line[:1] not in (" ", "+", "-"):
+        return line  # a hunk header
     body = line[1:]
     ending = body[len(body.rstrip("\r\n")):]
     return line[0] + result.masker.line(path, body[:len(body) - len(ending)]) + ending
