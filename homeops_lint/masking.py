@@ -55,11 +55,13 @@ class Masker:
         return mask_line(text, self.masks_for(path))
 
     def message(self, finding: Finding) -> str:
-        """The finding's message with every secret of its file hidden; key names stay readable
-        (a value equal to its key's name, ``token: token``, says nothing the key does not)."""
+        """The finding's message with every secret of its file hidden; key names and the file's
+        path stay readable (a value equal to its key's name, ``token: token``, or to a folder the
+        path names says nothing the finding's key and path fields do not print anyway)."""
         from .report.common import mask_text
 
         keys = {part for part in _KEY_SEPARATORS.split(finding.key) if part}
+        keys.update(part for part in finding.path.split("/") if part)
         masks = [m for m in (*finding.mask, *self.masks_for(finding.path)) if m.strip() not in keys]
         return mask_text(finding.message, tuple(masks))
 

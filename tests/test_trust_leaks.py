@@ -284,3 +284,11 @@ def test_offset_positions_count_a_lone_carriage_return(tmp_path: Path, raw: byte
     proc = cli("--format", "json", "--no-cache", "--select", "parse-", "--root", str(root), str(root))
     found = [f for f in json.loads(proc.stdout)["findings"] if f["rule"] == rule]
     assert [f["line"] for f in found] == [3], found
+
+
+def test_a_value_equal_to_a_folder_name_does_not_mask_the_path_in_messages(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "repo", {
+        "apps/unpoller/app.env": "PASSWORD=unpoller\n"})
+    proc = cli("--format", "json", "--no-cache", "--root", str(root), str(root))
+    found = [f for f in json.loads(proc.stdout)["findings"] if f["rule"] == "secret-literal-credential"]
+    assert found and all(f["message"].startswith("apps/unpoller/app.env: ") for f in found), found
