@@ -28,7 +28,7 @@ _PEM_MAX_LINES = 200
 # ``name: DB_PASSWORD`` (block or flow style) and the ``value:`` that follows it.
 _ENV_NAME = re.compile(r"""(?:^|[{,\s])["']?name["']?\s*:\s*["']?(?P<key>[A-Za-z_][\w.-]*)["']?""")
 _ENV_VALUE = re.compile(r"""(?:^|[{,\s])["']?value["']?\s*:\s*(?P<value>[^,}\n]*)""")
-_KEY_SEPARATORS = re.compile(r"""[.\[\]"']+""")
+_KEY_SEPARATORS = re.compile(r"""[.\[\]"'\s]+""")
 
 
 class Masker:
