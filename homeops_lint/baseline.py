@@ -1,8 +1,8 @@
 """Baselines: record today's findings once, then show only new ones (``--baseline FILE``).
 
 For adopting the tool on a large repo without fixing everything at once. An entry is keyed
-**without line numbers**: rule, path, resource, key path and a value fingerprint. The fingerprint
-is the rule's own ``Finding.fingerprint`` when it sets one; otherwise a short hash of the finding's
+**without line numbers**: rule, path, resource, key path and a fingerprint. The fingerprint
+is the rule's own ``Finding.fingerprint`` when it sets one (secret rules: never value-derived); otherwise a short hash of the finding's
 source line with whitespace normalised and secrets masked (so a changed value is a new finding, and
 no value is ever stored). Editing unrelated lines, or moving a block, leaves entries valid.
 

@@ -9,7 +9,7 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from . import discover as discover_mod
 from . import source as source_mod
@@ -22,6 +22,9 @@ from .inference import infer_architecture
 from .model import Finding, Pos, Severity, SourceFile
 from .policy import LIMIT_CEILINGS, Policy, load_policy, with_architecture
 from .timing import Timings, or_off
+
+if TYPE_CHECKING:
+    from . import masking
 
 
 @dataclass
@@ -58,18 +61,20 @@ class Result:
     def files(self) -> list[SourceFile]:
         return self.index.files
 
+    @property
+    def masker(self) -> "masking.Masker":
+        """The secrets reporters hide, per file, whichever rules ran (``masking.Masker``)."""
+        masker = self.__dict__.get("_masker")
+        if masker is None:
+            from .masking import Masker
+
+            masker = self.__dict__["_masker"] = Masker(self.index.files, (*self.all_findings, *self.suppressed))
+        return masker
+
     def masks_for(self, path: str) -> tuple[str, ...]:
-        """Every secret value any finding found in ``path``, shown or not, suppressed or not:
-        reporters hide them on every source line they print from that file, whichever rule the
-        line is shown for."""
-        masks = self.__dict__.get("_masks")
-        if masks is None:
-            masks = {}
-            for finding in (*self.all_findings, *self.suppressed):
-                if finding.mask:
-                    masks.setdefault(finding.path, set()).update(finding.mask)
-            self.__dict__["_masks"] = masks
-        return tuple(sorted(masks.get(path, ())))
+        """Every secret value of ``path``: reporters hide them on every source line and message
+        they print from that file, whichever rule the line is shown for."""
+        return self.masker.masks_for(path)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

@@ -367,9 +367,7 @@ def fix_repo(result: Any, fixers: Iterable[str], selected: Optional[set[str]], u
             continue
         report.applied += chosen
         report.new_texts[path] = new_text
-        report.diffs.append("".join(difflib.unified_diff(
-            text.splitlines(keepends=True), new_text.splitlines(keepends=True),
-            fromfile=f"a/{path}", tofile=f"b/{path}")))
+        report.diffs.append(_masked_diff(result, path, text, new_text))
     _fix_text_files(result, set(fixers), selected, report)
     return report
 
@@ -404,10 +402,24 @@ def _fix_text_files(result: Any, fixers: set[str], selected: Optional[set[str]],
             new_text, description, line = fixed
             report.applied.append(Fix(source.path, line, fixer_id, description, True, (), ()))
             report.new_texts[source.path] = new_text
-            report.diffs.append("".join(difflib.unified_diff(
-                text.splitlines(keepends=True), new_text.splitlines(keepends=True),
-                fromfile=f"a/{source.path}", tofile=f"b/{source.path}")))
+            report.diffs.append(_masked_diff(result, source.path, text, new_text))
             break
+
+
+def _masked_diff(result: Any, path: str, text: str, new_text: str) -> str:
+    """The unified diff of one file, every line but the two headers masked like any source line."""
+    diff = difflib.unified_diff(text.splitlines(keepends=True), new_text.splitlines(keepends=True),
+                                fromfile=f"a/{path}", tofile=f"b/{path}")
+    return "".join(line if number < 2 else _masked_diff_line(result, path, line) for number, line in enumerate(diff))
+
+
+def _masked_diff_line(result: Any, path: str, line: str) -> str:
+    """A ``--diff`` line with the file's secrets hidden (context lines are source lines too)."""
+    if line[:1] not in (" ", "+", "-"):
+        return line  # a hunk header
+    body = line[1:]
+    ending = body[len(body.rstrip("\r\n")):]
+    return line[0] + result.masker.line(path, body[:len(body) - len(ending)]) + ending
 
 
 def active_fixers(result: Any, options: Any) -> set[str]:

@@ -222,6 +222,9 @@ class SourceFile:
     kind: FileKind = FileKind.TEXT
     text: str = ""
     documents: list[Document] = field(default_factory=list)
+    # The YAML parser gave up on the file (parse-error): its values were never judged by the
+    # structured secret rules, so reporters treat its text as text when they mask it.
+    parse_failed: bool = False
     # 1-based line -> the line's text, built lazily by snippet()
     _lines: Optional[list[str]] = field(default=None, repr=False)
 
@@ -236,8 +239,23 @@ class SourceFile:
 
 
 # The line breaks YAML parsers count (str.splitlines() also splits on \v, \f and \x1c-\x1e), and
-# the characters a snippet must never print raw (tab is kept: reporters expand it).
+# the characters a snippet must never print raw (tab is kept: reporters expand it). Every line
+# number, the loader's and the text scanners', follows this one model.
 _LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+LINE_BREAKS = _LINE_BREAKS
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line of ``text`` starts, lines broken as YAML breaks them."""
+    if "\r" not in text and "\x85" not in text and "\u2028" not in text and "\u2029" not in text:
+        starts = [0]
+        find = text.find
+        pos = find("\n")
+        while pos >= 0:  # the common case, at memchr speed
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        return starts
+    return [0, *(match.end() for match in _LINE_BREAKS.finditer(text))]
 _SNIPPET_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
@@ -261,7 +279,8 @@ class Finding:
     key: str = ""  # dotted key path inside the document, e.g. spec.blocks[0].stop
     # A value that must never be printed (secrets): reporters mask it on the snippet line.
     mask: tuple[str, ...] = ()
-    # A stable, value-free fingerprint (e.g. sha256 prefix of an offending value) for baselines.
+    # A stable handle for baselines that never derives from a secret value (secret rules hash
+    # their rule, path and key path).
     fingerprint: str = ""
 
     def sort_key(self) -> tuple[Any, ...]:

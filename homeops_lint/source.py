@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,7 +73,11 @@ def _nul_offset(raw: bytes, yaml_file: bool) -> int:
 
 
 def _line_of_offset(raw: bytes, offset: int) -> int:
-    return raw.count(b"\n", 0, offset) + 1
+    """1-based line of byte ``offset``, counting ``\\r\\n``, ``\\r`` and ``\\n`` as YAML does."""
+    return len(_BYTE_BREAKS.findall(raw, 0, offset)) + 1
+
+
+_BYTE_BREAKS = re.compile(rb"\r\n|[\r\n]")
 
 
 def _long_line(text: str, limit: int) -> Optional[tuple[int, int]]:
@@ -222,6 +227,7 @@ def parse_yaml_source(source: SourceFile, limits: ReadLimits,
         source.kind = FileKind.TEMPLATE
         return []
     source.kind = FileKind.YAML
+    source.parse_failed = any(p.rule == "parse-error" for p in result.problems)
     docs = []
     for index, (data, line) in enumerate(result.documents):
         doc_class = classify.classify_document(rel, data)

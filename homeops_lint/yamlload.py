@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 import yaml
 
-from .model import Map, Pos, Seq
+from .model import Map, Pos, Seq, line_starts
 
 try:  # libyaml is the fast path; without it the pure-Python PyYAML parser still works
     from yaml._yaml import CParser as _FastParser
@@ -472,9 +472,12 @@ _DEPTH_MSG = "exceeded maximum nesting depth"
 
 def _position(text: str, index: int) -> tuple[int, int]:
     """1-based line and column of character ``index`` in ``text``."""
+    from bisect import bisect_right
+
     index = max(0, min(index, len(text)))
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+    starts = line_starts(text)  # the one line-break model (\r, \n, \r\n, NEL, LS, PS)
+    line = bisect_right(starts, index)
+    return line, index - starts[line - 1] + 1
 
 
 def load(text: str, limits: Limits = Limits(), watch_templates: bool = False,

@@ -49,3 +49,15 @@ def test_snippets_of_other_rules_are_masked_in_every_format(tree) -> None:
             assert SECRET not in out and URL_SECRET not in out, (fmt, extra)
     report = json.loads(cli("--format", "json", "--root", str(root), str(root)).stdout)
     assert {f["rule"] for f in report["findings"]} >= {"parse-duplicate-key", "secret-inline"}
+
+
+@pytest.mark.parametrize("line, hidden", [
+    (f"    example.com/secretkey: '{SECRET}'", True),  # a credential key the regex alone misses
+    (f"  signingKey: {SECRET}", True),
+    (f"  DBPASS={SECRET}", True),
+    ("  secretName: app-tls", False),
+    ("  key: value", False),
+])
+def test_mask_line_judges_keys_like_the_secret_rules(line: str, hidden: bool) -> None:
+    masked = mask_line(line, ())
+    assert (SECRET not in masked) if hidden else masked == line

@@ -57,8 +57,13 @@ def test_high_entropy() -> None:
         assert not high_entropy(value), value
 
 
-def test_fingerprint_is_short_sha256() -> None:
-    assert fingerprint("hunter2") == "f52fbd32"
+def test_fingerprint_names_the_place_not_the_value() -> None:
+    import hashlib
+
+    handle = fingerprint("secret-inline", "apps/a/secret.yaml", "stringData.token")
+    assert handle == fingerprint("secret-inline", "apps/a/secret.yaml", "stringData.token")  # stable
+    assert handle != fingerprint("secret-inline", "apps/b/secret.yaml", "stringData.token")
+    assert handle.startswith("s:") and hashlib.sha256(b"hunter2").hexdigest()[:8] not in handle
 
 
 @pytest.mark.parametrize("line,key,value", [
@@ -142,8 +147,9 @@ def test_findings_carry_fingerprint_and_mask(tree) -> None:
     findings = [f for f in lint(root).findings if f.rule == "secret-inline"]
     assert len(findings) == 1
     finding = findings[0]
-    assert finding.fingerprint == fingerprint("hunter2-value") and "hunter2-value" in finding.mask
-    assert "hunter2-value" not in finding.message and finding.fingerprint in finding.message
+    assert finding.fingerprint == fingerprint("secret-inline", "secret.yaml", "stringData.token")
+    assert "hunter2-value" in finding.mask
+    assert "hunter2-value" not in finding.message and "fingerprint" not in finding.message
     assert (finding.line, finding.column, finding.key) == (6, 3, "stringData.token")
 
 

@@ -4,7 +4,7 @@ high-entropy values, judged with Kubernetes context (see rules/catalog/secret.ya
 Every text file is scanned whatever its extension and whether or not Flux applies it; Markdown and
 other documentation only get the high-confidence detectors. The detection lives in
 ``homeops_lint.secrets``; this module only turns its candidates into findings. No message contains
-a value: the value travels in ``mask=`` (reporters hide it on the source line) and as a fingerprint.
+a value or a hash of one: the value travels in ``mask=`` (reporters hide it wherever they print).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 from ..model import Finding, Severity
 
@@ -38,11 +38,11 @@ def mask_text(text: str, masks: tuple[str, ...]) -> str:
     return text
 
 
-# A value under a key that names a credential (password, token, client secret, API key...) is
-# hidden on printed source lines even when no secret rule ran (e.g. --select lb-): a snippet
-# shown for another rule must never be the way a secret leaks.
+# A value under a key that names a credential (password, token, client secret, API key...; also an
+# annotation-style ``example.com/password``) is hidden on printed source lines even when no secret
+# rule ran (e.g. --select lb-): a snippet shown for another rule must never be the way a secret leaks.
 _SECRET_ASSIGNMENT = re.compile(
-    r"""^(?P<lead>\s*(?:-\s+)?["']?[\w.-]*?(?:pass(?:word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|"""
+    r"""^(?P<lead>\s*(?:-\s+)?["']?[\w./-]*?(?:pass(?:word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|"""
     r"""access[_-]?key|auth[_-]?key|client[_-]?key|credentials?)["']?\s*[:=]\s*)(?P<value>\S.*?)\s*$""",
     re.IGNORECASE,
 )
@@ -53,20 +53,47 @@ _REFERENCE = re.compile(r"^(?:[\"']?(?:\$\{|\{\{|ENC\[|op://|!|\||>|&|\*|\[\]|\{
 _URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)(?!\$\{|\{\{)[^\s@/]+@", re.IGNORECASE)
 # Keys whose value names a secret rather than holding one (existingSecret, secretName, *SecretRef,
 # passwordFile, tokenPath, ...): their values stay visible.
-_REFERENCE_KEY = re.compile(r"(?i)^(?:existing[\w.-]*|[\w.-]*(?:name|ref|file|path|env|key(?:ref|name)|selector)s?)$")
+_REFERENCE_KEY = re.compile(r"(?i)^(?:[\w./-]*/)?(?:existing[\w.-]*|[\w.-]*(?:name|ref|file|path|env|key(?:ref|name)|selector)s?)$")
+
+
+# A line's leading key (``key:`` or ``KEY=``): masking hides values, never the key naming them.
+_LEAD_KEY = re.compile(r"""^\s*(?:-\s+)?["']?[A-Za-z_][\w.-]{0,63}["']?(?:\s*:(?=\s|$)|=(?!=))\s*""")
 
 
 def mask_line(text: str, masks: tuple[str, ...]) -> str:
     """A source line as reporters may print it: known secret values and credential-looking
-    assignments hidden."""
-    text = mask_text(text, masks)
+    assignments hidden, key names left readable."""
+    lead = _LEAD_KEY.match(text)
+    if lead and lead.end() < len(text):
+        text = text[:lead.end()] + mask_text(text[lead.end():], masks)
+    else:
+        text = mask_text(text, masks)
     text = _URL_CREDENTIALS.sub(lambda m: m.group(1) + MASK + "@", text)
-    match = _SECRET_ASSIGNMENT.match(text)
+    match = _SECRET_ASSIGNMENT.match(text) or _credential_assignment(text)
     if match and not _REFERENCE.match(match.group("value")) and match.group("value") != MASK:
         key = re.sub(r"^[\s\"'-]+|[\"'\s:=]+$", "", match.group("lead"))
         if not _REFERENCE_KEY.match(key) and not match.group("value").startswith("#"):
             text = match.group("lead") + MASK
     return text
+
+
+_ANY_ASSIGNMENT = re.compile(r"""^(?P<lead>\s*(?:-\s+)?["']?(?P<key>[\w./-]{1,120})["']?\s*(?::(?=\s)|=)\s*)"""
+                             r"""(?P<value>\S.*?)\s*$""")
+
+
+def _credential_assignment(text: str) -> Optional["re.Match[str]"]:
+    """A ``key: value`` line whose key the secret rules' key classifier calls a credential
+    (``secretKey``, ``example.com/secretkey``, ``DBPASS``), or key-ish with a random-looking value."""
+    match = _ANY_ASSIGNMENT.match(text)
+    if not match:
+        return None
+    from ..secrets.values import KeyClass, classify_key, high_entropy
+
+    strength = classify_key(match.group("key"))
+    value = match.group("value").strip("\"'")
+    if strength is KeyClass.STRONG or (strength is KeyClass.WEAK and high_entropy(value)):
+        return match
+    return None
 
 
 def source_line(result: Any, finding: Finding) -> str:
@@ -77,18 +104,24 @@ def source_line(result: Any, finding: Finding) -> str:
     text = source.line_text(finding.line)
     if not text:
         return ""
-    masks = tuple(finding.mask) + tuple(getattr(result, "masks_for", lambda _p: ())(finding.path))
-    return mask_line(text.replace("\t", " "), masks)
+    return mask_line(text.replace("\t", " "), tuple(finding.mask) + result.masks_for(finding.path))
 
 
-def finding_dict(finding: Finding) -> dict[str, Any]:
+def mask_message(result: Any, finding: Finding) -> str:
+    """The finding's message with every secret of its file hidden (a declarative rule's
+    ``{value}``, another rule's wording), key names left readable."""
+    masker = getattr(result, "masker", None)
+    return masker.message(finding) if masker is not None else mask_text(finding.message, finding.mask)
+
+
+def finding_dict(finding: Finding, result: Any = None) -> dict[str, Any]:
     return {
         "rule": finding.rule,
         "severity": finding.severity.value,
         "path": finding.path,
         "line": finding.line,
         "column": finding.column,
-        "message": mask_text(finding.message, finding.mask),
+        "message": mask_message(result, finding),
         "resource": finding.resource or None,
         "key": finding.key or None,
     }

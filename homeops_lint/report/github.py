@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Severity
-from .common import ReportOptions, mask_text, repo_prefix, statistics
+from .common import ReportOptions, mask_message, repo_prefix, statistics
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -27,7 +27,7 @@ def render(result: Any, options: ReportOptions) -> str:
     prefix = repo_prefix(result)
     lines = []
     for finding in result.findings:
-        message = mask_text(finding.message, finding.mask)
+        message = mask_message(result, finding)
         if finding.resource:
             message += f" [{finding.resource}]"
         props = ",".join(f"{name}={escape_property(str(value))}" for name, value in (

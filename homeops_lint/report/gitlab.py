@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from ..model import Severity
-from .common import ReportOptions, mask_text, repo_prefix
+from .common import ReportOptions, mask_message, repo_prefix
 
 EMBEDS_STATISTICS = False
 SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
@@ -32,7 +32,7 @@ def render(result: Any, options: ReportOptions) -> str:
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
         fingerprint = hashlib.sha256(f"{key}\0{occurrence}".encode("utf-8")).hexdigest()
-        description = mask_text(finding.message, finding.mask)
+        description = mask_message(result, finding)
         point = {"line": finding.line, "column": finding.column}
         if finding.resource:
             description += f" [{finding.resource}]"

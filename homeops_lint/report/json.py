@@ -10,7 +10,7 @@ from .common import ReportOptions, finding_dict, statistics, summary
 def render(result: Any, options: ReportOptions) -> str:
     payload: dict[str, Any] = {
         "version": 1,
-        "findings": [finding_dict(f) for f in result.findings],
+        "findings": [finding_dict(f, result) for f in result.findings],
         "summary": summary(result),
     }
     if options.statistics:

@@ -14,5 +14,5 @@ EMBEDS_STATISTICS = False
 
 
 def render(result: Any, options: ReportOptions) -> str:
-    return "".join(json.dumps(finding_dict(f), sort_keys=True, ensure_ascii=False) + "\n"
+    return "".join(json.dumps(finding_dict(f, result), sort_keys=True, ensure_ascii=False) + "\n"
                    for f in result.findings)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from .common import ReportOptions, mask_text, statistics, summary
+from .common import ReportOptions, mask_message, statistics, summary
 
 
 def render(result: Any, options: ReportOptions) -> str:
@@ -35,7 +35,7 @@ def render(result: Any, options: ReportOptions) -> str:
         suite = ET.SubElement(root, "testsuite", name=path, tests=str(len(findings)),
                               failures=str(len(findings)), errors="0", skipped="0")
         for finding in findings:
-            message = mask_text(finding.message, finding.mask)
+            message = mask_message(result, finding)
             case = ET.SubElement(suite, "testcase", name=f"{finding.rule} {path}:{finding.line}:{finding.column}",
                                  classname=path, file=path, line=str(finding.line))
             failure = ET.SubElement(case, "failure", type=finding.rule,

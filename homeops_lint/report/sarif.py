@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import __version__
 from ..model import Severity
-from .common import ReportOptions, mask_text, repo_prefix, source_line, statistics
+from .common import ReportOptions, mask_message, repo_prefix, source_line, statistics
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -36,7 +36,7 @@ def _rule_descriptor(rule: Any, rule_id: str) -> dict[str, Any]:
     }
 
 
-def _result(finding: Any, index: int, prefix: str, line_text: str, key_hash: str) -> dict[str, Any]:
+def _result(finding: Any, index: int, prefix: str, line_text: str, key_hash: str, message: str) -> dict[str, Any]:
     location: dict[str, Any] = {
         "physicalLocation": {
             "artifactLocation": {"uri": prefix + finding.path, "uriBaseId": "%SRCROOT%"},
@@ -52,7 +52,7 @@ def _result(finding: Any, index: int, prefix: str, line_text: str, key_hash: str
         "ruleId": finding.rule,
         "ruleIndex": index,
         "level": LEVELS[finding.severity],
-        "message": {"text": mask_text(finding.message, finding.mask)},
+        "message": {"text": message},
         "locations": [location],
         "partialFingerprints": {"homeopsLintKey/v1": key_hash},
     }
@@ -72,7 +72,8 @@ def render(result: Any, options: ReportOptions) -> str:
         line_text = source_line(result, finding)
         key = "\0".join(finding_key(finding, result))
         key_hash = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-        results.append(_result(finding, rule_index[finding.rule], prefix, line_text, key_hash))
+        results.append(_result(finding, rule_index[finding.rule], prefix, line_text, key_hash,
+                               mask_message(result, finding)))
     run: dict[str, Any] = {
         "tool": {"driver": {
             "name": "homeops-lint",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Severity
-from .common import ReportOptions, mask_text, source_line, statistics, summary
+from .common import ReportOptions, mask_message, source_line, statistics, summary
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
@@ -18,7 +18,7 @@ def render(result: Any, options: ReportOptions) -> str:
     for finding in result.findings:
         where = _c(f"{finding.path}:{finding.line}:{finding.column}:", "1", options.color)
         rule = _c(finding.rule, "1;" + _COLORS[finding.severity], options.color)
-        message = mask_text(finding.message, finding.mask)
+        message = mask_message(result, finding)
         resource = f" [{finding.resource}]" if finding.resource else ""
         lines.append(f"{where} {rule} {message}{resource}")
         if options.quiet or not options.show_source:

@@ -7,6 +7,7 @@
 - ``sops``: ``.sops.yaml`` creation rules and which leaves SOPS encrypts.
 - ``scan``: the whole pass over the repo index, returning value-free candidates and timings.
 
-Nothing here ever returns a secret value inside a message: candidates carry the value only so
-that the reporter can mask it and fingerprint it.
+Nothing here ever returns a secret value inside a message, nor a hash of one: candidates carry
+the value only so that reporters can mask it, and their fingerprint names the rule, file and key
+path.
 """

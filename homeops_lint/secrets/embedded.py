@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
+from ..model import LINE_BREAKS
 from .values import KeyClass, classify_key, is_reference, is_substituted, url_password
 
 # Cheap gate over a whole text: a secret word or a URL with user info somewhere.
@@ -120,6 +121,9 @@ def pairs_in_line(line: str, number: int) -> Iterator[Pair]:
 _NEEDLES = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "psk", "salt", "://")
 
 
+_LONE_CR = re.compile("\r(?!\n)|[\x85\u2028\u2029]")  # breaks other than LF and CRLF
+
+
 def worth_reading(text: str) -> bool:
     """A cheap superset of ``PREFILTER.search(text)``: some line of ``text`` may hold a credential."""
     lower = text.lower()
@@ -129,8 +133,10 @@ def worth_reading(text: str) -> bool:
 def candidate_lines(text: str) -> Iterator[tuple[int, str]]:
     """(0-based number, text) of each line that passes the prefilter, in order, each once."""
     lower = text.lower()
-    if len(lower) != len(text):  # a character whose lower case is longer: offsets would not match
-        for number, line in enumerate(text.split("\n")):
+    if len(lower) != len(text) or _LONE_CR.search(text):
+        # a character whose lower case is longer (offsets would not match), or a lone carriage
+        # return (a line break to the loader): read line by line with the loader's line model
+        for number, line in enumerate(LINE_BREAKS.split(text)):
             if PREFILTER.search(line):
                 yield number, line
         return

@@ -3,7 +3,8 @@
 Order matters: the most specific detector claims a line first (SOPS mandate, then private keys and
 Talos machine secrets, then PEM and known token formats in raw text, then plaintext Secrets, then
 literal credentials, then entropy), and a weaker detector stays silent on a claimed line. Every
-candidate carries the secret only in ``masks`` (for the reporters) and a SHA-256 fingerprint.
+candidate carries the secret only in ``masks`` (for the reporters); its fingerprint names where it
+is (rule, path, key path), never what it is.
 """
 from __future__ import annotations
 
@@ -138,10 +139,6 @@ def _describe(doc: Document) -> str:
     return {DocClass.TALOS: "Talos config", DocClass.TALHELPER: "talhelper config"}.get(doc.doc_class, "")
 
 
-def _fp(value: str) -> str:
-    return fingerprint(value)
-
-
 class Scanner:
     """Scans files with the rules ``enabled`` says are on; ``run()`` returns candidates."""
 
@@ -177,8 +174,10 @@ class Scanner:
         if severity != WARNING and any(part in THIRD_PARTY_DIRS for part in source.path.lower().split("/")[:-1]):
             severity = WARNING
             message += " (In vendored, test or example files: most likely a fixture, so a warning.)"
+        # ``value`` never reaches the candidate: not even a hash of it (a guessed weak password
+        # could be confirmed offline, and reused secrets would be linked across files).
         self.candidates.append(Candidate(rule, source.path, pos, message, tuple(m for m in masks if m),
-                                         _fp(value), doc, key, severity))
+                                         fingerprint(rule, source.path, format_path(key)), doc, key, severity))
         self._claim(source.path, pos.line, last_line)
 
     # --- the pass -------------------------------------------------------------------------
@@ -308,7 +307,7 @@ class Scanner:
                     vpos = doc.pos(*path, value=True)
                     self._add("secret-sops-unencrypted", source, doc.pos(*path),
                               f"{format_path(path)} is not encrypted although the file is SOPS-encrypted "
-                              f"(partly encrypted, fingerprint {_fp(str(value))}); re-encrypt the file with "
+                              f"(partly encrypted); re-encrypt the file with "
                               f"'sops --encrypt --in-place {source.path}'",
                               self._scalar_masks(source, vpos, str(value)), str(value), doc, path)
             self.sops_files.add(source.path)
@@ -356,7 +355,7 @@ class Scanner:
             return
         vpos = doc.pos(*path, value=True)
         self._add("secret-private-key", source, doc.pos(*path),
-                  f"{what} {format_path(path)} is in plaintext (fingerprint {_fp(value)}); encrypt the file "
+                  f"{what} {format_path(path)} is in plaintext; encrypt the file "
                   "with SOPS or keep it out of Git, and rotate it", self._scalar_masks(source, vpos, value),
                   value, doc, path, last_line=vpos.line + value.count("\n"))
 
@@ -390,7 +389,7 @@ class Scanner:
         detector = "PEM detector" if hit.detector == "secret-private-key" else (
             "detect-secrets" if "1Password" not in hit.kind else "1Password Connect detector")
         self._add(hit.detector, source, Pos(line, lines.column_of(hit.start)),
-                  f"{hit.kind}{where} in plaintext (detector: {detector}, fingerprint {_fp(hit.secret)}); "
+                  f"{hit.kind}{where} in plaintext (detector: {detector}); "
                   "remove it from the repository, rotate it, and load it from a secret store",
                   [hit.secret, *hit.secret.split("\\n")], hit.secret, last_line=last)
 
@@ -443,7 +442,7 @@ class Scanner:
             # userID, volumeHandle, clusterID, a database name: Secret data, but not a credential.
             severity, why = WARNING, " Its key and value do not look like a credential."
         self._add("secret-inline", source, doc.pos(*path),
-                  f"Secret {doc.name or '?'}: {format_path(path)} is plaintext{note} (fingerprint {_fp(value)}).{why} "
+                  f"Secret {doc.name or '?'}: {format_path(path)} is plaintext{note}.{why} "
                   "Encrypt the file with SOPS, or keep the value in 1Password and use an ExternalSecret",
                   self._scalar_masks(source, vpos, value), value, doc, path, last_line=last, severity=severity)
 
@@ -562,7 +561,7 @@ class Scanner:
         where = (self._context(doc, path, label) if doc is not None else "") or source.path
         severity, note = self._literal_severity(source, doc, value, code)
         self._add("secret-literal-credential", source, key_pos,
-                  f"{where}: {format_path(path)} is a literal credential (fingerprint {_fp(value)}).{note} "
+                  f"{where}: {format_path(path)} is a literal credential.{note} "
                   "Reference a Secret instead (secretKeyRef, existingSecret, an ExternalSecret, ${VAR} from a "
                   "SOPS-encrypted Secret)", masks or self._scalar_masks(source, vpos, value), value, doc, path,
                   severity=severity)
@@ -600,8 +599,8 @@ class Scanner:
             return
         where = (self._context(doc, path, label) if doc is not None else "") or source.path
         self._add("secret-high-entropy", source, key_pos,
-                  f"{where}: {format_path(path)} holds a high-entropy value under a secret-like key "
-                  f"(fingerprint {_fp(value)}); if it is a credential, move it to a Secret store; if it is "
+                  f"{where}: {format_path(path)} holds a high-entropy value under a secret-like key; "
+                  "if it is a credential, move it to a Secret store; if it is "
                   "not, suppress this line with a reason", masks or self._scalar_masks(source, vpos, value),
                   value, doc, path)
 
@@ -622,7 +621,7 @@ class Scanner:
                     if not self._is_claimed(source.path, pos.line):
                         self._add("secret-inline", source, pos,
                                   f"Secret {doc.name or '?'}: {format_path(key)} is a plaintext credential inside "
-                                  f"{format_path(path)} (fingerprint {_fp(pair.value)}); encrypt the file with "
+                                  f"{format_path(path)}; encrypt the file with "
                                   "SOPS or use an ExternalSecret", masks, pair.value, doc, key)
                 else:
                     self._literal(source, doc, key, pair.value, pos, pair.key, pos=pos, masks=masks)

@@ -17,6 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
+from ..model import LINE_BREAKS, line_starts
 from .values import shannon_entropy
 
 # detect-secrets plugins for formats with a fixed shape. Keyword, entropy, basic-auth, IP and the
@@ -107,7 +108,8 @@ class Hit:
 
 
 class Lines:
-    """Offsets <-> 1-based lines of one text, built on first use."""
+    """Offsets <-> 1-based lines of one text, built on first use; lines are broken as the YAML
+    loader and ``SourceFile.line_text`` break them (``\\r``, ``\\n``, ``\\r\\n``, NEL, LS, PS)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -116,13 +118,7 @@ class Lines:
     @property
     def starts(self) -> list[int]:
         if self._starts is None:
-            starts = [0]
-            find = self.text.find
-            pos = find("\n")
-            while pos >= 0:
-                starts.append(pos + 1)
-                pos = find("\n", pos + 1)
-            self._starts = starts
+            self._starts = line_starts(self.text)
         return self._starts
 
     def line_of(self, offset: int) -> int:
@@ -134,7 +130,11 @@ class Lines:
     def line_text(self, line: int) -> str:
         starts = self.starts
         begin = starts[line - 1]
-        end = starts[line] - 1 if line < len(starts) else len(self.text)
+        if line < len(starts):
+            match = LINE_BREAKS.match(self.text, starts[line] - 2 if starts[line] - 2 >= begin else starts[line] - 1)
+            end = match.start() if match and match.end() == starts[line] else starts[line] - 1
+        else:
+            end = len(self.text)
         return self.text[begin:end]
 
     def key_on_line(self, line: int) -> str:
@@ -251,12 +251,20 @@ class TokenScanner:
         seen = False
         for pattern in self._patterns.get(secret_type, ()):
             for match in pattern.finditer(line):
-                token = match.group(0).strip(" \t\"'").lstrip("=:").strip(" \t\"'")
+                end = match.end()
+                if secret_type == "JSON Web Token":
+                    # detect-secrets' JWT pattern ends lazily after the second dot: the token runs on
+                    # through its signature, and all three parts are the secret.
+                    end = _JWT_TAIL.match(line, end).end()  # type: ignore[union-attr]
+                token = line[match.start():end].strip(" \t\"'").lstrip("=:").strip(" \t\"'")
                 if value and value in token and token:
                     seen = True
                     yield line.find(token, match.start()), token
         if not seen and value and len(value) >= 8 and value in line:
             yield line.find(value), value
+
+
+_JWT_TAIL = re.compile(r"[A-Za-z0-9_.+/=-]*")
 
 
 def _placeholder_token(secret: str) -> bool:

@@ -143,9 +143,12 @@ _PLACEHOLDER_RE = re.compile(
 _IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$")
 
 
-def fingerprint(value: str) -> str:
-    """A short, value-free handle for a finding: the first 8 hex digits of SHA-256."""
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+def fingerprint(rule: str, path: str, key_path: str) -> str:
+    """A finding's stable handle for baselines, made from where it is (rule, file, key path) and
+    never from the value: a hash of a value lets a guessed weak password be confirmed offline and
+    links a secret reused in two places. Moving lines keeps it; rotating the value keeps it too."""
+    where = "\0".join((rule, path, key_path))
+    return "s:" + hashlib.sha256(where.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def has_reference(value: str) -> bool:
