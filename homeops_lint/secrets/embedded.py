@@ -179,7 +179,7 @@ def credential_pairs(text: str) -> Iterator[Pair]:
 CONFIG, SHELL, CODE = "config", "shell", "code"
 _SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".ksh", ".bats", ".envrc", ".just", ".fish")
 _SHELL_NAMES = {"justfile", ".justfile", "makefile", "gnumakefile", "dockerfile", "containerfile", ".envrc"}
-_CODE_SUFFIXES = (".py", ".go", ".tf", ".tfvars", ".hcl", ".nix", ".rb", ".js", ".mjs", ".cjs", ".ts", ".tsx",
+_CODE_SUFFIXES = (".py", ".go", ".tf", ".tofu", ".tfvars", ".hcl", ".nix", ".rb", ".js", ".mjs", ".cjs", ".ts", ".tsx",
                   ".jsx", ".lua", ".rs", ".java", ".kt", ".cs", ".php", ".pl", ".ps1", ".psm1", ".toml", ".cue",
                   ".jsonnet", ".libsonnet", ".star", ".bzl", ".groovy", ".swift", ".c", ".h", ".cpp", ".scala",
                   ".sql", ".el", ".vim", ".jq", ".rego", ".kcl", ".dhall", ".mk")

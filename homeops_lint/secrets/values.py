@@ -93,6 +93,8 @@ _REFERENCE_RE = re.compile(
     # secret-store and environment lookups: vault://, secret://, LiteLLM os.environ/X, komf env:X,
     # argocd-vault-plugin <path:...>, <secret:...> (sops-replacer), <<NAME>> (rendered before use)
     r"^(?:vault|secret|secrets|env|awssm|gcpsm|azkv|bw|bws|infisical)://|^os\.environ/|^env:[A-Za-z_]\w*$|"
+    # opencode/crush-style {env:NAME} and {file:path} lookups
+    r"^\{(?:env|file):[^}\s]+\}$|"
     r"^<(?:path|secret|vault):[^>]+>$|^<<[A-Za-z_][\w.-]*>>$|"
     r"#\{.*?\}#|\{%.*?%\}"  # makejinja's #{ var }# and Jinja blocks
 )
