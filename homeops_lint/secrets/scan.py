@@ -30,6 +30,7 @@ NOT_DEPLOYED_DIRS = {"archive", "archives", "_archive", ".archive", "archived", 
                      "old", "legacy", "vendor", "vendored", "third_party", "node_modules", "site-packages",
                      "ansible_collections", "test", "tests", "testdata", "__tests__", "fixtures", "examples",
                      "example", "samples", "devenv", "coldstorage", "docs", "doc"}
+_AWS_KEY_ID_RE = re.compile(r"^(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}$")
 EDITOR_DIRS = {".vscode", ".idea", ".devcontainer", ".zed", ".fleet", ".vim", ".nvim"}
 # Of those, third-party code and test or example data: its keys and tokens are the vendor's fixtures
 # and documentation examples, not this repository's credentials, whatever their format.
@@ -388,10 +389,15 @@ class Scanner:
         where = f" under '{key}'" if key else ""
         detector = "PEM detector" if hit.detector == "secret-private-key" else (
             "detect-secrets" if "1Password" not in hit.kind else "1Password Connect detector")
+        severity, note = None, ""
+        if _AWS_KEY_ID_RE.match(hit.secret):
+            # An access key ID names the key; without its secret access key it signs nothing.
+            severity, note = WARNING, (" An AWS access key ID alone cannot sign requests, but it names an "
+                                       "account's key: check that its secret access key is not committed too.")
         self._add(hit.detector, source, Pos(line, lines.column_of(hit.start)),
                   f"{hit.kind}{where} in plaintext (detector: {detector}); "
-                  "remove it from the repository, rotate it, and load it from a secret store",
-                  [hit.secret, *hit.secret.split("\\n")], hit.secret, last_line=last)
+                  f"remove it from the repository, rotate it, and load it from a secret store.{note}",
+                  [hit.secret, *hit.secret.split("\\n")], hit.secret, last_line=last, severity=severity)
 
     # --- 4. plaintext Kubernetes Secrets --------------------------------------------------
     def _inline(self, texts: list[SourceFile]) -> None:

@@ -248,6 +248,8 @@ def literal_credential(value: object, key: str = "") -> bool:
         return False
     if not any(c.isalnum() for c in text) or is_prose(text):
         return False  # ``.+`` (a regex), ``*****`` (masked), a sentence
+    if _DOTTED_PATH_RE.match(text) and not high_entropy(text.replace(".", "")):
+        return False  # an attribute access or expression (Object.spec.volumes.secret{)
     if "$(" in text or _HASH_RE.match(text):
         return False  # a command substitution, or a password hash
     if text.startswith("ENC[") or _PATH_RE.match(text):
@@ -276,6 +278,12 @@ def shannon_entropy(text: str) -> float:
     return -sum(n / size * math.log2(n / size) for n in counts.values())
 
 
+# ``Object.spec.volumes.secret{``, ``data.vault_generic_secret.x.data``: an attribute access or a CEL /
+# HCL expression, never a credential.
+_IDENT = r"[A-Za-z_][a-z0-9_-]*(?:[A-Z][a-z][a-z0-9_-]*)*"  # snake_case, camelCase, PascalCase words
+_DOTTED_PATH_RE = re.compile(rf"^{_IDENT}(?:\.{_IDENT}){{2,}}(?:\[[^\]]*\])*[{{(\[]?$")
+
+
 def high_entropy(value: object) -> bool:
     """A random-looking token: long enough, mixed, and close to its alphabet's entropy."""
     if not isinstance(value, str):
@@ -285,6 +293,8 @@ def high_entropy(value: object) -> bool:
         return False
     if _UUID_RE.match(text) or is_reference(text) or is_url(text) or is_hostname(text) or _PATH_RE.match(text):
         return False
+    if "://" in text or _DOTTED_PATH_RE.match(text):
+        return False  # a URL behind a prefix (restic's s3:http://...), an attribute path (a.b.c): no token
     if not (re.search(r"[0-9]", text) and re.search(r"[A-Za-z]", text)):
         return False
     entropy = shannon_entropy(text)
