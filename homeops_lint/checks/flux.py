@@ -3,6 +3,7 @@ duplicates, dead files, substitutions and removed APIs (domain.md §5)."""
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Any, Iterable, Optional
 
 from ..context import Context
@@ -396,9 +397,44 @@ def _version_tuple(text: Any) -> Optional[tuple[int, ...]]:
         return None
 
 
+_FLUX_VERSION_RE = re.compile(r"#\s*Flux Version:\s*v?(\d+\.\d+)")
+_FLUX_MANIFEST_URLS = ("github.com/fluxcd/flux2", "ghcr.io/fluxcd/flux-manifests")
+
+
+def _deployed_flux(ctx: Context) -> Optional[tuple[int, ...]]:
+    """The Flux release the repository installs, where it pins one: a GitRepository or OCIRepository
+    of the Flux manifests with a tag, a FluxInstance (or flux-instance chart values) with an exact
+    ``distribution.version``, or a gotk-components.yaml header. None when nothing pins it."""
+    found: list[tuple[int, ...]] = []
+    for doc in ctx.index.all_of_kind("GitRepository", "OCIRepository"):
+        url = doc.get("spec", "url")
+        if isinstance(url, str) and any(u in url for u in _FLUX_MANIFEST_URLS):
+            version = _version_tuple(doc.get("spec", "ref", "tag"))
+            if version:
+                found.append(version)
+    for doc in ctx.index.all_of_kind("FluxInstance"):
+        version = _version_tuple(doc.get("spec", "distribution", "version"))
+        if version:
+            found.append(version)
+    for doc in ctx.index.all_of_kind("HelmRelease"):
+        version = _version_tuple(doc.get("spec", "values", "instance", "distribution", "version"))
+        if version:
+            found.append(version)
+    for source in ctx.index.files:
+        if source.path.endswith("gotk-components.yaml") and source.text:
+            match = _FLUX_VERSION_RE.search(source.text[:2000])
+            if match:
+                found.append(_version_tuple(match.group(1)) or ())
+    found = [v for v in found if v]
+    return min(found) if found else None
+
+
 def _removed_apis(ctx: Context) -> None:
     declared = _version_tuple((ctx.policy.architecture.get("versions") or {}).get("flux")
                               if isinstance(ctx.policy.architecture.get("versions"), dict) else None)
+    pinned = None
+    if declared is None:
+        pinned = _deployed_flux(ctx)
     seen: set[int] = set()
     for applied in ctx.index.applied:
         doc = applied.doc
@@ -412,6 +448,14 @@ def _removed_apis(ctx: Context) -> None:
         release, replacement = removed
         if declared is not None and declared < _version_tuple(release):  # type: ignore[operator]
             continue  # the cluster runs a Flux that still serves it
+        if pinned is not None and pinned < _version_tuple(release):  # type: ignore[operator]
+            # The repository pins a Flux that still serves it: nothing fails today, the upgrade will.
+            ctx.report("flux-api-removed", doc, ("apiVersion",),
+                       f"{doc.api_version} is removed in Flux {release}; the Flux this repository installs "
+                       f"({'.'.join(map(str, pinned))}) still serves it, but the upgrade will reject this "
+                       f"{doc.kind}. Use {group}/{replacement}", value=True, namespace=applied.namespace,
+                       severity=Severity.WARNING)
+            continue
         ctx.report("flux-api-removed", doc, ("apiVersion",),
                    f"{doc.api_version} was removed in Flux {release}; the controllers reject this {doc.kind}. "
                    f"Use {group}/{replacement}", value=True, namespace=applied.namespace)
