@@ -579,13 +579,18 @@ class _ArtifactRoots:
     def _under(self, root: str, path: str) -> str:
         return f"{root}/{path}" if root and path else root or path
 
-    def resolve(self, source: Source, path: str) -> tuple[Optional[str], str]:
-        """(root folder or None when unknown, how it is known: pushed | inferred | repository)."""
+    def resolve(self, source: Source, path: str, declared_in: str) -> tuple[Optional[str], str]:
+        """(root folder or None when unknown, how it is known: pushed | inferred | repository).
+        ``declared_in`` is the file of the Kustomization: among several pushed folders holding the
+        path, the deepest one that holds that file too is preferred (it ships in the artifact)."""
         known = self.chosen.get(source)
         if known is not None:
             return known
         pushed = self._pushed()
         under = [root for root in pushed if self.tree.is_dir(self._under(root, path))]
+        holding = [root for root in under if root == "" or declared_in.startswith(root + "/")]
+        if holding:
+            under = [max(holding, key=len)]
         if under:
             self.chosen[source] = (under[0], "pushed")
             return self.chosen[source]
@@ -774,7 +779,7 @@ class _Walker:
                 resource=resource, key="spec.path"))
             return node
         if node.source[0] == "OCIRepository":
-            root_folder, how = self.artifacts.resolve(node.source, resolved)
+            root_folder, how = self.artifacts.resolve(node.source, resolved, ks.path)
             if root_folder is None:
                 self.graph.events.append(GraphEvent(
                     "flux-path-missing", ks.path, ks.pos("spec", "path", value=True),

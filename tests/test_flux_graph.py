@@ -520,6 +520,11 @@ def test_oci_sync_paths_resolve_against_the_folder_ci_pushes(tmp_path: Path) -> 
     found = path_findings(lint(write_tree(tmp_path / "broken", broken)))
     assert [(p, s) for p, s, _m in found] == [("kubernetes/clusters/lab/apps.yaml", "error")]
     assert "pushes from kubernetes/" in found[0][2]
+    # './' is the artifact root itself: the pushed folder, not the repository root
+    whole = {**files, "kubernetes/flux/instance.yaml": oci_instance("./"),
+             "kubernetes/kustomization.yaml": KUSTOMIZATION + "resources: [apps/app.yaml]\n"}
+    root_node = lint(write_tree(tmp_path / "whole", whole)).index.graph.roots[0]
+    assert root_node.synthetic and root_node.path == "kubernetes"
 
 
 def test_oci_artifact_root_is_inferred_from_the_one_folder_holding_the_path(tmp_path: Path) -> None:
