@@ -8,7 +8,9 @@ GitRepository whose URL is the synced repository is this repository, whatever it
 FluxInstance nothing installs is a stale copy when another one is installed. Build each Flux Kustomization's ``spec.path``: a folder with a kustomization
 file yields exactly what that file lists (resources and components, files and folders, recursively);
 a folder without one yields every ``*.yaml``/``*.yml`` file below it, stopping at sub-folders that
-have their own kustomization file (which are built as folders). Files the source artifact excludes
+have their own kustomization file (which are built as folders). The path is relative to the source
+artifact's root: the repository root for a GitRepository, the folder CI pushes (``flux push
+artifact --path``) for an OCIRepository this repository produces. Files the source artifact excludes
 (``.github/``, ``.sops.yaml``, ``.sourceignore`` patterns, ...) do not exist for Flux. Child Flux
 Kustomizations found in a build are followed in turn, after the parent's substitutions and
 ``spec.patches`` are applied to them. Remote resources are recorded, never fetched. Nothing
@@ -550,12 +552,66 @@ def _deep_copy(value: Any) -> Any:
     return value
 
 
+# --- the OCI artifact a source serves ---------------------------------------------------------
+Source = tuple[str, str, str]  # (kind, namespace, name) of a sourceRef
+
+
+class _ArtifactRoots:
+    """Where in the repository the root of an OCI artifact this repository produces lies.
+
+    A GitRepository artifact is the repository itself, but ``flux push artifact --path=./kubernetes``
+    packs one folder, and the ``spec.path`` of every Kustomization that syncs from that
+    OCIRepository is relative to it. The folder comes from the push commands in the tooling
+    (the one under which the path exists), else from the one folder D of the repository where
+    ``D/<path>`` exists; one source has one artifact, so the first answer holds for every
+    Kustomization of that source.
+    """
+
+    def __init__(self, tree: _Tree, tooling: Any) -> None:
+        self.tree = tree
+        self.tooling = tooling
+        self.chosen: dict[Source, tuple[str, str]] = {}  # source -> (root folder, "pushed" | "inferred")
+
+    def _pushed(self) -> list[str]:
+        folders = self.tooling.pushed if self.tooling is not None else []
+        return [folder for folder in folders if self.tree.is_dir(folder)]
+
+    def _under(self, root: str, path: str) -> str:
+        return f"{root}/{path}" if root and path else root or path
+
+    def resolve(self, source: Source, path: str, declared_in: str) -> tuple[Optional[str], str]:
+        """(root folder or None when unknown, how it is known: pushed | inferred | repository).
+        ``declared_in`` is the file of the Kustomization: among several pushed folders holding the
+        path, the deepest one that holds that file too is preferred (it ships in the artifact)."""
+        known = self.chosen.get(source)
+        if known is not None:
+            return known
+        pushed = self._pushed()
+        under = [root for root in pushed if self.tree.is_dir(self._under(root, path))]
+        holding = [root for root in under if root == "" or declared_in.startswith(root + "/")]
+        if holding:
+            under = [max(holding, key=len)]
+        if under:
+            self.chosen[source] = (under[0], "pushed")
+            return self.chosen[source]
+        if not path:
+            return "", "repository"  # every folder holds './': nothing tells the root apart
+        suffix = "/" + path
+        found = [folder[:-len(suffix)] if folder != path else "" for folder in self.tree.dirs
+                 if (folder == path or folder.endswith(suffix)) and self.tree.is_dir(folder)]
+        if len(found) == 1:
+            self.chosen[source] = (found[0], "inferred")
+            return self.chosen[source]
+        return None, "unknown"
+
+
 # --- the walk --------------------------------------------------------------------------------
 class _Walker:
     def __init__(self, files: list[SourceFile], root_source_names: set[str],
-                 shared: Optional["_Walker"] = None) -> None:
+                 shared: Optional["_Walker"] = None, tooling: Any = None) -> None:
         # Probe walkers share the folder tree and the kustomize patch scan of a first walker.
         self.tree = shared.tree if shared is not None else _Tree(files)
+        self.artifacts = shared.artifacts if shared is not None else _ArtifactRoots(self.tree, tooling)
         self.graph = FluxGraph()
         self.source_names = root_source_names
         self.visiting: set[str] = set()
@@ -722,6 +778,32 @@ class _Walker:
                 f"spec.path '{path_text}' leaves the repository; it was not read",
                 resource=resource, key="spec.path"))
             return node
+        if node.source[0] == "OCIRepository":
+            root_folder, how = self.artifacts.resolve(node.source, resolved, ks.path)
+            if root_folder is None:
+                self.graph.events.append(GraphEvent(
+                    "flux-path-missing", ks.path, ks.pos("spec", "path", value=True),
+                    f"spec.path '{path_text}' is relative to the root of OCI artifact {node.source[2]}, "
+                    "which is unknown: no 'flux push artifact --path' in the tooling packs a folder holding it, and "
+                    f"{self._holders(resolved)}; the Kustomization was not followed",
+                    resource=resource, key="spec.path", severity="warning"))
+                node.unresolved = True
+                # Any of the folders holding the path may be what Flux builds: none is called dead.
+                for folder in self._holder_folders(resolved):
+                    probe = _Walker([], set(), self)
+                    probe.build_folder(folder, ())
+                    self.graph.referenced_files |= probe.graph.reached_files | probe.graph.referenced_files
+                return node
+            if root_folder and not self.tree.is_dir(f"{root_folder}/{resolved}" if resolved else root_folder):
+                self.graph.events.append(GraphEvent(
+                    "flux-path-missing", ks.path, ks.pos("spec", "path", value=True),
+                    f"spec.path '{path_text}' does not exist in OCI artifact {node.source[2]}, "
+                    + (f"which CI pushes from {root_folder}/" if how == "pushed" else
+                       f"whose root is inferred to be {root_folder}/")
+                    + "; Flux fails this Kustomization with 'kustomization path not found'",
+                    resource=resource, key="spec.path", severity="" if how == "pushed" else "warning"))
+                return node
+            resolved = f"{root_folder}/{resolved}" if root_folder and resolved else root_folder or resolved
         if resolved and not self.tree.is_dir(resolved):
             where = "is a file, not a folder" if resolved in self.tree.files else "does not exist in the repository"
             if resolved in self.graph.excluded_files or any(
@@ -771,6 +853,22 @@ class _Walker:
                 if child is not None:
                     node.children.append(child)
         return node
+
+    def _holder_folders(self, path: str) -> list[str]:
+        """The folders of the repository that are ``path`` or end with it."""
+        holders = sorted(folder for folder in self.tree.dirs
+                         if folder.endswith("/" + path) and self.tree.is_dir(folder))
+        if path and self.tree.is_dir(path):
+            holders.insert(0, path)
+        return holders
+
+    def _holders(self, path: str) -> str:
+        """How many folders of the repository hold ``path`` (none or several: no single answer)."""
+        holders = self._holder_folders(path)
+        if not holders:
+            return "no folder of the repository holds it"
+        shown = ", ".join(f"./{folder}" for folder in holders[:3]) + (", ..." if len(holders) > 3 else "")
+        return f"several folders hold it ({shown})"
 
 
 def _kustomize_patches_by_doc(tree: _Tree) -> dict[int, list[Patch]]:
@@ -1075,13 +1173,28 @@ class _LazyMentions:
 
     def __init__(self, files: list[SourceFile]) -> None:
         self.files = files
+        self._text: Optional[str] = None
         self._index: Optional[Mentions] = None
+        self._pushed: Optional[list[str]] = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = tooling_text(self.files)
+        return self._text
 
     @property
     def index(self) -> Mentions:
         if self._index is None:
-            self._index = Mentions(tooling_text(self.files))
+            self._index = Mentions(self.text)
         return self._index
+
+    @property
+    def pushed(self) -> list[str]:
+        """The folders tooling builds OCI artifacts from (``flux push artifact --path``)."""
+        if self._pushed is None:
+            self._pushed = pushed_artifact_paths(self.text)
+        return self._pushed
 
     def __bool__(self) -> bool:
         return bool(self.index)
@@ -1217,7 +1330,7 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
         source_names.add(sync[3])
     source_names |= _same_repository_sources(documents, source_names, synthetic)
     view, excluded = artifact_view(files, _gitrepository_ignore(files, entry_docs))
-    walker = _Walker(view, source_names)
+    walker = _Walker(view, source_names, tooling=tooling)
     graph = walker.graph
     graph.excluded_files = excluded
     seen: set[int] = set()
@@ -1421,6 +1534,44 @@ def _glued(char: str) -> bool:
     return bool(char) and (char.isalnum() or char in "_.-")
 
 
+_ARTIFACT_COMMAND = re.compile(r"\bflux\s+(?:push|build)\s+artifact\b")
+_PATH_FLAG = re.compile(r"""(?<![\w-])--path(?:=|[ \t]+)(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'\\;|&)]+))""")
+
+
+def pushed_artifact_paths(text: str) -> list[str]:
+    """The folders (relative to the root, ``""`` for the root) that ``flux push artifact`` or
+    ``flux build artifact`` commands in the tooling text package, in order of appearance.
+
+    A command continues over lines ending in ``\\`` and over following lines that start with a
+    flag (a YAML folded block). Values made of variables or templates are not guessed.
+    """
+    out: list[str] = []
+    for match in _ARTIFACT_COMMAND.finditer(text):
+        end = text.find("\n", match.end())
+        end = len(text) if end == -1 else end
+        command = text[match.end():end]
+        for _ in range(32):
+            if end >= len(text):
+                break
+            following = text.find("\n", end + 1)
+            following = len(text) if following == -1 else following
+            line = text[end + 1:following]
+            if not (command.rstrip().endswith("\\") or line.lstrip().startswith("--")):
+                break
+            command += "\n" + line
+            end = following
+        flag = _PATH_FLAG.search(command)
+        if flag is None:
+            continue
+        value = next(group for group in flag.groups() if group is not None).strip()
+        if not value or value.startswith("/") or "$" in value or "{{" in value or "%" in value:
+            continue
+        folder = normalize("", value)
+        if folder is not None and folder not in out:
+            out.append(folder)
+    return out
+
+
 
 # --- files nothing applies -------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -1469,7 +1620,7 @@ def dead_files(files: list[SourceFile], graph: FluxGraph, skip: "Any" = None) ->
     def k8s_docs(source: SourceFile) -> list[Document]:
         return [d for d in source.documents if d.doc_class == DocClass.K8S]
 
-    probe = _Walker(view, set())
+    probe = _Walker(view, set(), tooling=graph.tooling)
     probe.graph.excluded_files = graph.excluded_files
     out: list[DeadFile] = []
     covered: set[str] = set()

@@ -459,3 +459,108 @@ def test_a_kustomization_tooling_applies_joins_the_single_cluster(tree) -> None:
     assert not [f for f in named.findings if f.rule == "flux-source-missing"]
     roots = {a.root.name for a in named.index.applied if a.doc.kind == "HelmRepository"}
     assert roots == {"flux-system"}  # one cluster: the tooling root joined the gotk entrypoint
+
+
+def oci_instance(path: str) -> str:
+    return ("apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata: {name: flux, namespace: flux-system}\n"
+            "spec:\n  distribution: {version: 2.7.x}\n"
+            f"  sync: {{kind: OCIRepository, url: oci://ghcr.io/example/manifests, ref: main, path: {path}}}\n")
+
+
+def oci_ks(name: str, path: str) -> str:
+    return ks(name, path).replace("kind: GitRepository", "kind: OCIRepository")
+
+
+PUSH = ("jobs:\n  publish:\n    steps:\n      - run: |\n"
+        "          flux push artifact oci://ghcr.io/example/manifests:$(git rev-parse --short HEAD) \\\n"
+        "            --path={path} \\\n            --source=\"$(git config --get remote.origin.url)\"\n")
+
+
+def path_findings(result) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    return [(f.path, f.severity.value, f.message) for f in result.all_findings if f.rule == "flux-path-missing"]
+
+
+def test_pushed_artifact_paths_reads_every_spelling_of_the_path_flag() -> None:
+    from homeops_lint.flux import pushed_artifact_paths
+
+    text = ("flux push artifact oci://r/a:1 --path ./k8s --source=x\n"
+            "flux build artifact --path=. --output=a.tgz\n"
+            "  flux push artifact oci://r/b \\\n     --source s \\\n     --path=\"deploy/\"\n"
+            "- >\n  flux push artifact oci://r/c\n  --path='./kubernetes'\n"
+            "flux push artifact oci://r/d --path=\"{{.ROOT_DIR}}/x\"\n"  # a template: not guessed
+            "flux push artifact oci://r/e --path=\"$DIR\"\n"
+            "flux push artifact oci://r/f\n--path=./unrelated\n"  # a flag line after a finished command
+            "echo --path=./not-flux\n")
+    assert pushed_artifact_paths(text) == ["k8s", "", "deploy", "kubernetes", "unrelated"]
+    assert pushed_artifact_paths("flux push artifact oci://r/a --path ../outside") == []
+
+
+def test_oci_sync_paths_resolve_against_the_folder_ci_pushes(tmp_path: Path) -> None:
+    from .conftest import write_tree
+
+    files = {
+        "kubernetes/flux/instance.yaml": oci_instance("./clusters/lab"),
+        "kubernetes/clusters/lab/apps.yaml": oci_ks("apps", "./apps"),
+        "kubernetes/apps/app.yaml": cm("app", "default"),
+        # a second copy of clusters/lab: only the push says which one the artifact holds
+        "archive/clusters/lab/old.yaml": cm("old", "default"),
+        # another pushed folder, listed first, that does not hold the path
+        ".github/workflows/docs.yaml": PUSH.format(path="./docs"),
+        "docs/index.yaml": "title: docs\n",
+        ".github/workflows/oci.yaml": PUSH.format(path='"./kubernetes"'),
+    }
+    result = lint(write_tree(tmp_path / "pushed", files))
+    assert path_findings(result) == []
+    node = next(n for n in result.index.graph.nodes if n.name == "apps")
+    assert node.path == "kubernetes/apps"
+    assert applied(result)["app"][0].kustomization.name == "apps"
+    assert "old" not in applied(result)
+    # Once the artifact root is known, a child path missing below it is the usual error.
+    broken = {**files, "kubernetes/clusters/lab/apps.yaml": oci_ks("apps", "./apps/lab")}
+    found = path_findings(lint(write_tree(tmp_path / "broken", broken)))
+    assert [(p, s) for p, s, _m in found] == [("kubernetes/clusters/lab/apps.yaml", "error")]
+    assert "pushes from kubernetes/" in found[0][2]
+    # './' is the artifact root itself: the pushed folder, not the repository root
+    whole = {**files, "kubernetes/flux/instance.yaml": oci_instance("./"),
+             "kubernetes/kustomization.yaml": KUSTOMIZATION + "resources: [apps/app.yaml]\n"}
+    root_node = lint(write_tree(tmp_path / "whole", whole)).index.graph.roots[0]
+    assert root_node.synthetic and root_node.path == "kubernetes"
+
+
+def test_oci_artifact_root_is_inferred_from_the_one_folder_holding_the_path(tmp_path: Path) -> None:
+    from .conftest import write_tree
+
+    files = {
+        "kubernetes/flux/instance.yaml": oci_instance("./clusters/lab"),
+        "kubernetes/clusters/lab/apps.yaml": oci_ks("apps", "./apps"),
+        "kubernetes/apps/app.yaml": cm("app", "default"),
+    }
+    result = lint(write_tree(tmp_path / "inferred", files))
+    assert path_findings(result) == []
+    assert applied(result)["app"][0].kustomization.name == "apps"
+    # A child path missing below an inferred root is only probably wrong: a warning.
+    broken = {**files, "kubernetes/clusters/lab/apps.yaml": oci_ks("apps", "./apps/lab")}
+    found = path_findings(lint(write_tree(tmp_path / "inferred-broken", broken)))
+    assert [(p, s) for p, s, _m in found] == [("kubernetes/clusters/lab/apps.yaml", "warning")]
+    assert "inferred to be kubernetes/" in found[0][2]
+
+
+def test_unknown_oci_artifact_root_warns_and_a_git_source_keeps_the_error(tmp_path: Path) -> None:
+    from .conftest import write_tree
+
+    files = {
+        "flux/instance.yaml": oci_instance("./clusters/lab"),
+        "kubernetes/clusters/lab/a.yaml": cm("a", "default"),
+        "staging/clusters/lab/b.yaml": cm("b", "default"),
+    }
+    result = lint(write_tree(tmp_path / "ambiguous", files))
+    found = path_findings(result)
+    assert [(p, s) for p, s, _m in found] == [("flux/instance.yaml", "warning")]
+    assert "which is unknown" in found[0][2] and "./kubernetes/clusters/lab" in found[0][2]
+    # either folder may be the one Flux builds: neither is reported as never applied
+    assert not [f for f in result.all_findings if f.rule == "flux-unreachable"]
+    nowhere = lint(write_tree(tmp_path / "nowhere", {"flux/instance.yaml": oci_instance("./clusters/gone")}))
+    assert [(p, s) for p, s, _m in path_findings(nowhere)] == [("flux/instance.yaml", "warning")]
+    git = lint(write_tree(tmp_path / "git", {
+        **files, "flux/instance.yaml": oci_instance("./clusters/lab").replace("OCIRepository", "GitRepository")}))
+    assert [(p, s) for p, s, _m in path_findings(git)] == [("flux/instance.yaml", "error")]
