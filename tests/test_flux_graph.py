@@ -547,3 +547,19 @@ def test_components_listed_in_a_cycle_or_by_nothing_are_read_once(tree) -> None:
     lone = next(d for d in result.index.all_of_kind("Kustomization") if d.name == "lone")
     patches = _kustomize_patches_by_doc(_Tree(result.index.files))
     assert len(patches[id(lone)]) == 1
+
+
+def test_rules_judge_the_spec_a_component_gives_a_kustomization(tree) -> None:
+    bare = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+            "metadata: {name: echo, namespace: flux-system}\nspec: {interval: 1h, path: ./apps/echo/app}\n")
+    files = {"apps/kustomization.yaml": KUSTOMIZATION + "components: [../components/common]\nresources: [./echo/ks.yaml]\n",
+             "apps/echo/ks.yaml": bare, "apps/echo/app/secret.sops.yaml": SOPS_SECRET,
+             "components/common/kustomization.yaml": COMPONENT + "patches:\n  - target: {kind: Kustomization}\n"
+             "    patch: |\n      - op: add\n        path: /spec/sourceRef\n"
+             "        value: {kind: GitRepository, name: flux-system, namespace: flux-system}\n"
+             "      - {op: add, path: /spec/prune, value: true}\n"
+             "      - {op: add, path: /spec/decryption, value: {provider: sops}}\n"}
+    rules = {"flux-prune-missing", "flux-sops-no-decryption"}
+    assert not [f for f in _component_repo(tree, files).findings if f.rule in rules]
+    unlisted = {**files, "apps/kustomization.yaml": KUSTOMIZATION + "resources: [./echo/ks.yaml]\n"}
+    assert sorted(f.rule for f in _component_repo(tree, unlisted).findings if f.rule in rules) == sorted(rules)
