@@ -532,7 +532,9 @@ def patched_spec(doc: Document, namespace: Optional[str], patches: list[Patch]) 
     for body, target in patches:
         if isinstance(body, list):
             if _target_matches(target, doc, namespace):
-                out = _json6902(_deep_copy(out), body)
+                # the operations are copied too: one parsed patch serves every Kustomization it
+                # targets, and a later operation must not edit a value an earlier one inserted there
+                out = _json6902(_deep_copy(out), _deep_copy(body))
             continue
         if not isinstance(body, dict):
             continue
@@ -873,52 +875,87 @@ class _Walker:
 
 def _kustomize_patches_by_doc(tree: _Tree) -> dict[int, list[Patch]]:
     """Patches that kustomization files apply to the Flux Kustomizations they list directly (how
-    ``flux-system/kustomization.yaml`` adds ``decryption`` to the flux-system Kustomization)."""
-    from . import yamlload
-
+    ``flux-system/kustomization.yaml`` adds ``decryption`` to the flux-system Kustomization),
+    including the patches of the kustomize Components they list (a ``components/envsubst`` that
+    gives every app's Kustomization ``postBuild.substituteFrom``)."""
+    own: dict[str, list[Patch]] = {}  # kustomization file -> its own patches, parsed once
     out: dict[int, list[Patch]] = {}
+    components: list[SourceFile] = []
     for path, source in tree.files.items():
         if path.rsplit("/", 1)[-1] not in KUSTOMIZATION_NAMES or not source.documents:
             continue
         data = source.documents[0].data
         if not isinstance(data, dict):
             continue
-        folder = path.rsplit("/", 1)[0] if "/" in path else ""
-        patches: list[Patch] = []
-
-        def body_of(item: Any) -> Any:
-            if isinstance(item, str) and ("\n" in item or ":" in item):
-                try:
-                    return yamlload.load_one(item)
-                except ValueError:
-                    return None
-            if isinstance(item, str):
-                target = normalize(folder, item)
-                ref = tree.files.get(target) if target is not None else None
-                return ref.documents[0].data if ref is not None and ref.documents else None
-            return None
-
-        for section in ("patches", "patchesJson6902"):
-            for item in data.get(section) or [] if isinstance(data.get(section), list) else []:
-                if isinstance(item, dict):
-                    body = body_of(item.get("patch")) if isinstance(item.get("patch"), str) else body_of(item.get("path"))
-                    if body is not None:
-                        patches.append((body, item.get("target")))
-        for item in data.get("patchesStrategicMerge") or [] if isinstance(data.get("patchesStrategicMerge"), list) else []:
-            body = body_of(item)
-            if body is not None:
-                patches.append((body, None))
-        patches = [p for p in patches if isinstance(p[0], list) or (
-            isinstance(p[0], dict) and p[0].get("kind") in (None, "Kustomization"))]
-        if not patches:
+        if data.get("kind") == "Component":
+            components.append(source)
             continue
-        for entry in data.get("resources") or [] if isinstance(data.get("resources"), list) else []:
-            target = normalize(folder, entry) if isinstance(entry, str) else None
-            listed = tree.files.get(target) if target is not None else None
-            for doc in listed.documents if listed is not None else []:
-                if is_flux_kustomization(doc):
-                    out.setdefault(id(doc), []).extend(patches)
+        _accumulate(tree, source, [], out, own, {path})
+    # A Component is built as part of the kustomization that lists it; one that nothing lists
+    # is judged on its own, like any kustomization file (never twice: its patches would repeat).
+    for source in components:
+        if source.path not in own:
+            _accumulate(tree, source, [], out, own, {source.path})
     return out
+
+
+def _accumulate(tree: _Tree, source: SourceFile, accumulated: list[Document],
+                out: dict[int, list[Patch]], own: dict[str, list[Patch]], stack: set[str]) -> None:
+    """Follow kustomize's order for one kustomization file: its resources join the build, each
+    listed Component adds its resources and patches everything built so far (the including
+    file's resources too), then the file's own patches apply to all of it."""
+    data = source.documents[0].data
+    folder = source.path.rsplit("/", 1)[0] if "/" in source.path else ""
+    for entry in data.get("resources") or [] if isinstance(data.get("resources"), list) else []:
+        target = normalize(folder, entry) if isinstance(entry, str) else None
+        listed = tree.files.get(target) if target is not None else None
+        accumulated.extend(doc for doc in (listed.documents if listed is not None else [])
+                           if is_flux_kustomization(doc))
+    for entry in data.get("components") or [] if isinstance(data.get("components"), list) else []:
+        target = normalize(folder, entry) if isinstance(entry, str) and not is_remote(entry) else None
+        component = tree.kustomization_file(target) if target is not None and tree.is_dir(target) else None
+        if component is None or component.path in stack or len(stack) > 64 or not component.documents \
+                or not isinstance(component.documents[0].data, dict):
+            continue
+        _accumulate(tree, component, accumulated, out, own, stack | {component.path})
+    if source.path not in own:
+        own[source.path] = _own_patches(tree, data, folder)
+    if own[source.path]:
+        for doc in accumulated:
+            out.setdefault(id(doc), []).extend(own[source.path])
+
+
+def _own_patches(tree: _Tree, data: dict[str, Any], folder: str) -> list[Patch]:
+    """The ``patches``, ``patchesJson6902`` and ``patchesStrategicMerge`` of one kustomization
+    file (inline or ``path:`` files) that can touch a Flux Kustomization."""
+    from . import yamlload
+
+    patches: list[Patch] = []
+
+    def body_of(item: Any) -> Any:
+        if isinstance(item, str) and ("\n" in item or ":" in item):
+            try:
+                return yamlload.load_one(item)
+            except ValueError:
+                return None
+        if isinstance(item, str):
+            target = normalize(folder, item)
+            ref = tree.files.get(target) if target is not None else None
+            return ref.documents[0].data if ref is not None and ref.documents else None
+        return None
+
+    for section in ("patches", "patchesJson6902"):
+        for item in data.get(section) or [] if isinstance(data.get(section), list) else []:
+            if isinstance(item, dict):
+                body = body_of(item.get("patch")) if isinstance(item.get("patch"), str) else body_of(item.get("path"))
+                if body is not None:
+                    patches.append((body, item.get("target")))
+    for item in data.get("patchesStrategicMerge") or [] if isinstance(data.get("patchesStrategicMerge"), list) else []:
+        body = body_of(item)
+        if body is not None:
+            patches.append((body, None))
+    return [p for p in patches if isinstance(p[0], list) or (
+        isinstance(p[0], dict) and p[0].get("kind") in (None, "Kustomization"))]
 
 
 def _file_refs(section: Any) -> list[str]:

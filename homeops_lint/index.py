@@ -102,7 +102,8 @@ class RepoIndex:
         """``spec`` as Flux applies it. For a Flux Kustomization the graph follows: after its
         parent Kustomization's ``spec.patches`` (cluster-template's ``cluster-apps`` gives every
         child ``sourceRef``, ``prune``, ``decryption``, ``postBuild``), the patches of the
-        kustomization file that lists it and a FluxInstance's ``kustomize.patches``. Unchanged
+        kustomization file that lists it and of the kustomize Components that file lists (in
+        kustomize's order), and a FluxInstance's ``kustomize.patches``. Unchanged
         parts keep their positions; fields a patch added have none in this file. Any other
         document: its own ``spec``."""
         node = self._ks_nodes.get(id(doc))

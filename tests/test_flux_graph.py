@@ -564,3 +564,107 @@ def test_unknown_oci_artifact_root_warns_and_a_git_source_keeps_the_error(tmp_pa
     git = lint(write_tree(tmp_path / "git", {
         **files, "flux/instance.yaml": oci_instance("./clusters/lab").replace("OCIRepository", "GitRepository")}))
     assert [(p, s) for p, s, _m in path_findings(git)] == [("flux/instance.yaml", "error")]
+
+
+COMPONENT = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+SUBSTITUTE_FROM_PATCH = (
+    "  - target: {group: kustomize.toolkit.fluxcd.io, kind: Kustomization}\n"
+    "    patch: |-\n      apiVersion: kustomize.toolkit.fluxcd.io/v1\n      kind: Kustomization\n"
+    "      metadata: {name: not-used}\n"
+    "      spec: {postBuild: {substituteFrom: [{kind: Secret, name: cluster-vars}]}}\n")
+
+
+def _component_repo(tree, files: dict[str, str]):  # type: ignore[no-untyped-def]
+    base = {"clusters/lab/flux-system/gotk-sync.yaml": GOTK, "clusters/lab/apps.yaml": ks("apps", "./apps"),
+            "apps/echo/ks.yaml": ks("echo", "./apps/echo/app"), "apps/echo/app/cm.yaml": cm("echo", "default")}
+    return lint(tree({**base, **files}), "--select=flux-")
+
+
+def _spec_of(result, name: str):  # type: ignore[no-untyped-def]
+    doc = next(d for d in result.index.all_of_kind("Kustomization") if d.name == name and "toolkit" in d.api_version)
+    return result.index.effective_spec(doc)
+
+
+def test_component_patches_reach_the_flux_kustomizations_of_the_including_build(tree) -> None:
+    result = _component_repo(tree, {
+        "apps/kustomization.yaml": KUSTOMIZATION + "components: [../components/envsubst]\nresources: [./echo/ks.yaml]\n",
+        "components/envsubst/kustomization.yaml": COMPONENT + "components: [../sops]\npatches:\n" + SUBSTITUTE_FROM_PATCH,
+        # a component listed by a component, with a JSON6902 patch read from a file
+        "components/sops/kustomization.yaml": COMPONENT + "patches:\n  - path: decryption.yaml\n"
+        "    target: {group: kustomize.toolkit.fluxcd.io, kind: Kustomization, name: ech.*}\n",
+        "components/sops/decryption.yaml": "- op: add\n  path: /spec/decryption\n  value: {provider: sops}\n",
+    })
+    spec = _spec_of(result, "echo")
+    assert spec["postBuild"] == {"substituteFrom": [{"kind": "Secret", "name": "cluster-vars"}]}
+    assert spec["decryption"] == {"provider": "sops"}
+    assert "postBuild" not in _spec_of(result, "apps")  # the component patches the build, not its Kustomization
+    node = next(n for n in result.index.graph.nodes if n.name == "echo")
+    assert node.substitutions.enabled and node.substitutions.defined("ANYTHING") is None
+
+
+def test_component_patches_keep_kustomize_order_and_selectors(tree) -> None:
+    result = _component_repo(tree, {
+        "apps/kustomization.yaml": KUSTOMIZATION + "components: [../components/common]\n"
+        "resources: [./echo/ks.yaml, ./whoami/ks.yaml]\npatches:\n"
+        "  - target: {kind: Kustomization, name: echo}\n    patch: |\n      - op: replace\n"
+        "        path: /spec/postBuild/substituteFrom/0/name\n        value: echo-vars\n",
+        "apps/whoami/ks.yaml": ks("whoami", "./apps/whoami/app"),
+        "apps/whoami/app/cm.yaml": cm("whoami", "default"),
+        # a selector that matches no Kustomization leaves every spec alone
+        "components/common/kustomization.yaml": COMPONENT + "patches:\n" + SUBSTITUTE_FROM_PATCH
+        + "  - target: {kind: Kustomization, labelSelector: app=nothing}\n"
+        "    patch: |\n      - op: add\n        path: /spec/suspend\n        value: true\n",
+    })
+    # the including file's own patches run after its components' patches
+    assert _spec_of(result, "echo")["postBuild"]["substituteFrom"] == [{"kind": "Secret", "name": "echo-vars"}]
+    assert _spec_of(result, "whoami")["postBuild"]["substituteFrom"] == [{"kind": "Secret", "name": "cluster-vars"}]
+    assert "suspend" not in _spec_of(result, "echo")
+
+
+def test_a_shared_json6902_patch_applies_afresh_to_each_kustomization(tree) -> None:
+    patch = ("  - target: {kind: Kustomization}\n    patch: |\n      - op: add\n        path: /spec/postBuild\n"
+             "        value: {substituteFrom: [{kind: ConfigMap, name: a}]}\n      - op: add\n"
+             "        path: /spec/postBuild/substituteFrom/-\n        value: {kind: Secret, name: b}\n")
+    result = _component_repo(tree, {
+        "apps/kustomization.yaml": KUSTOMIZATION + "components: [../components/common]\n"
+        "resources: [./echo/ks.yaml, ./whoami/ks.yaml]\n",
+        "apps/whoami/ks.yaml": ks("whoami", "./apps/whoami/app"),
+        "apps/whoami/app/cm.yaml": cm("whoami", "default"),
+        "components/common/kustomization.yaml": COMPONENT + "patches:\n" + patch,
+    })
+    for name in ("echo", "whoami"):
+        assert _spec_of(result, name)["postBuild"]["substituteFrom"] == [
+            {"kind": "ConfigMap", "name": "a"}, {"kind": "Secret", "name": "b"}]
+
+
+def test_components_listed_in_a_cycle_or_by_nothing_are_read_once(tree) -> None:
+    result = _component_repo(tree, {
+        "apps/kustomization.yaml": KUSTOMIZATION + "components: [../components/a]\nresources: [./echo/ks.yaml]\n",
+        "components/a/kustomization.yaml": COMPONENT + "components: [../b]\n",
+        "components/b/kustomization.yaml": COMPONENT + "components: [../a]\npatches:\n" + SUBSTITUTE_FROM_PATCH,
+        # a component that nothing lists still patches the Kustomizations it lists itself
+        "apps/lone/kustomization.yaml": COMPONENT + "resources: [ks.yaml]\npatches:\n" + SUBSTITUTE_FROM_PATCH,
+        "apps/lone/ks.yaml": ks("lone", "./apps/echo/app"),
+    })
+    assert _spec_of(result, "echo")["postBuild"]["substituteFrom"] == [{"kind": "Secret", "name": "cluster-vars"}]
+    from homeops_lint.flux import _kustomize_patches_by_doc, _Tree
+
+    lone = next(d for d in result.index.all_of_kind("Kustomization") if d.name == "lone")
+    patches = _kustomize_patches_by_doc(_Tree(result.index.files))
+    assert len(patches[id(lone)]) == 1
+
+
+def test_rules_judge_the_spec_a_component_gives_a_kustomization(tree) -> None:
+    bare = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+            "metadata: {name: echo, namespace: flux-system}\nspec: {interval: 1h, path: ./apps/echo/app}\n")
+    files = {"apps/kustomization.yaml": KUSTOMIZATION + "components: [../components/common]\nresources: [./echo/ks.yaml]\n",
+             "apps/echo/ks.yaml": bare, "apps/echo/app/secret.sops.yaml": SOPS_SECRET,
+             "components/common/kustomization.yaml": COMPONENT + "patches:\n  - target: {kind: Kustomization}\n"
+             "    patch: |\n      - op: add\n        path: /spec/sourceRef\n"
+             "        value: {kind: GitRepository, name: flux-system, namespace: flux-system}\n"
+             "      - {op: add, path: /spec/prune, value: true}\n"
+             "      - {op: add, path: /spec/decryption, value: {provider: sops}}\n"}
+    rules = {"flux-prune-missing", "flux-sops-no-decryption"}
+    assert not [f for f in _component_repo(tree, files).findings if f.rule in rules]
+    unlisted = {**files, "apps/kustomization.yaml": KUSTOMIZATION + "resources: [./echo/ks.yaml]\n"}
+    assert sorted(f.rule for f in _component_repo(tree, unlisted).findings if f.rule in rules) == sorted(rules)
