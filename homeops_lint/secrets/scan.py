@@ -30,6 +30,8 @@ NOT_DEPLOYED_DIRS = {"archive", "archives", "_archive", ".archive", "archived", 
                      "old", "legacy", "vendor", "vendored", "third_party", "node_modules", "site-packages",
                      "ansible_collections", "test", "tests", "testdata", "__tests__", "fixtures", "examples",
                      "example", "samples", "devenv", "coldstorage", "docs", "doc"}
+VENDORED_DIRS = {"vendor", "vendored", "third_party", "third-party", "node_modules", "site-packages",
+                 "ansible_collections", ".terraform"}
 _AWS_KEY_ID_RE = re.compile(r"^(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}$")
 EDITOR_DIRS = {".vscode", ".idea", ".devcontainer", ".zed", ".fleet", ".vim", ".nvim"}
 # Of those, third-party code and test or example data: its keys and tokens are the vendor's fixtures
@@ -93,6 +95,13 @@ def is_doc_path(path: str) -> bool:
     name = path.rsplit("/", 1)[-1].lower()
     stem = name.split(".", 1)[0]
     return name.endswith(DOC_SUFFIXES) or stem in DOC_NAMES
+
+
+def vendored(path: str) -> bool:
+    """Third-party code copied into the repository (an Ansible collection, node_modules, a vendor
+    folder): its keys and example values are the vendor's, so key names are not judged there; the
+    key-material and known-token detectors still run."""
+    return any(part in VENDORED_DIRS for part in path.lower().split("/")[:-1])
 
 
 def editor_settings(path: str) -> bool:
@@ -457,7 +466,7 @@ class Scanner:
         if not (self.enabled("secret-literal-credential") or self.enabled("secret-high-entropy")):
             return
         for source in texts:
-            if source.path in self.sops_files or is_doc_path(source.path):
+            if source.path in self.sops_files or is_doc_path(source.path) or vendored(source.path):
                 continue
             for doc in source.documents:
                 kind = doc.kind
@@ -639,7 +648,7 @@ class Scanner:
         if not (self.enabled("secret-literal-credential") or self.enabled("secret-high-entropy")):
             return
         for source in texts:
-            if source.path in self.sops_files or is_doc_path(source.path):
+            if source.path in self.sops_files or is_doc_path(source.path) or vendored(source.path):
                 continue
             if source.kind == FileKind.YAML and source.documents:
                 continue  # judged structurally above
