@@ -97,6 +97,19 @@ def is_doc_path(path: str) -> bool:
     return name.endswith(DOC_SUFFIXES) or stem in DOC_NAMES
 
 
+# Generated files whose keys are not configuration: lock files (hashes by design), minified bundles,
+# source maps and drawings. Key names are not judged there; key material and known tokens are.
+_GENERATED_RE = re.compile(r"(?:^|/)(?:[^/]+\.lock|[^/]+-lock\.(?:json|yaml)|go\.sum|"
+                           r"[^/]+\.min\.(?:js|css)|[^/]+\.(?:js|css)\.map|[^/]+\.svg)$", re.IGNORECASE)
+# A log is not deployed: what it records under a credential name is reported as a warning.
+_LOG_RE = re.compile(r"\.log(?:\.\d+)?$", re.IGNORECASE)
+
+
+def generated(path: str) -> bool:
+    """A lock file, a minified bundle, a source map or an SVG drawing (see ``_GENERATED_RE``)."""
+    return _GENERATED_RE.search(path) is not None
+
+
 def vendored(path: str) -> bool:
     """Third-party code copied into the repository (an Ansible collection, node_modules, a vendor
     folder): its keys and example values are the vendor's, so key names are not judged there; the
@@ -113,7 +126,8 @@ def editor_settings(path: str) -> bool:
 def not_deployed(path: str) -> bool:
     """A file in an archive, vendored, test, example or dev-only folder, or set aside by its name."""
     parts = path.lower().split("/")
-    return any(part in NOT_DEPLOYED_DIRS for part in parts[:-1]) or sops.is_inactive_path(path)
+    return any(part in NOT_DEPLOYED_DIRS for part in parts[:-1]) or sops.is_inactive_path(path) \
+        or _LOG_RE.search(path) is not None
 
 
 def gitleaks_ignored(files: list[SourceFile]) -> set[tuple[str, int]]:
@@ -466,7 +480,8 @@ class Scanner:
         if not (self.enabled("secret-literal-credential") or self.enabled("secret-high-entropy")):
             return
         for source in texts:
-            if source.path in self.sops_files or is_doc_path(source.path) or vendored(source.path):
+            if source.path in self.sops_files or is_doc_path(source.path) or vendored(source.path) \
+                    or generated(source.path):
                 continue
             for doc in source.documents:
                 kind = doc.kind
@@ -648,7 +663,8 @@ class Scanner:
         if not (self.enabled("secret-literal-credential") or self.enabled("secret-high-entropy")):
             return
         for source in texts:
-            if source.path in self.sops_files or is_doc_path(source.path) or vendored(source.path):
+            if source.path in self.sops_files or is_doc_path(source.path) or vendored(source.path) \
+                    or generated(source.path):
                 continue
             if source.kind == FileKind.YAML and source.documents:
                 continue  # judged structurally above
