@@ -198,7 +198,7 @@ def test_the_text_summary_says_what_is_fixable(tmp_path: Path) -> None:
 
 
 def test_docs_install_only_what_exists() -> None:
-    """homeops-lint is not on PyPI and has no release tag: no doc may tell users otherwise."""
+    """homeops-lint is not on PyPI: no doc may tell users otherwise, and examples pin a commit or a real tag."""
     import re
 
     docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
