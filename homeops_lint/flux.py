@@ -23,7 +23,7 @@ import binascii
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from .classify import KUSTOMIZATION_NAMES, YAML_SUFFIXES
 from .model import DocClass, Document, FileKind, Map, Pos, SourceFile
@@ -67,6 +67,20 @@ Build = list[tuple[Document, Optional[str], tuple[str, ...]]]  # (doc, kustomize
 
 def is_flux_kustomization(doc: Document) -> bool:
     return doc.kind == "Kustomization" and doc.group == KUSTOMIZE_GROUP
+
+
+def kustomization_entries(kdoc: Document) -> Iterator[tuple[str, int, str, Pos]]:
+    """(section, index, entry, position) of each ``resources``/``components``/``bases`` entry of a
+    kustomization file, stripped, in file order; entries that are not strings are left out."""
+    data = kdoc.data
+    for section in ("resources", "components", "bases"):
+        entries = data.get(section) if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            continue
+        for index, entry in enumerate(entries):
+            if isinstance(entry, str) and entry.strip():
+                pos = entries.item_pos(index) if hasattr(entries, "item_pos") else kdoc.pos(section)
+                yield section, index, entry.strip(), pos
 
 
 def is_remote(entry: str) -> bool:
@@ -674,42 +688,34 @@ class _Walker:
         data = kdoc.data
         namespace = data.get("namespace") if isinstance(data.get("namespace"), str) else None
         out: Build = []
-        for section in ("resources", "components", "bases"):
-            entries = data.get(section)
-            if not isinstance(entries, list):
+        for section, i, entry, pos in kustomization_entries(kdoc):
+            if is_remote(entry):
+                self.graph.remote_resources.append((kfile.path, entry))
                 continue
-            for i, entry in enumerate(entries):
-                if not isinstance(entry, str) or not entry.strip():
-                    continue
-                entry = entry.strip()
-                pos = entries.item_pos(i) if hasattr(entries, "item_pos") else kdoc.pos(section)
-                if is_remote(entry):
-                    self.graph.remote_resources.append((kfile.path, entry))
-                    continue
-                target = normalize(folder, entry)
-                if target is None:
-                    self.graph.events.append(GraphEvent(
-                        "flux-path-escape", kfile.path, pos,
-                        f"{section} entry '{entry}' leaves the repository; it was not read",
-                        key=f"{section}[{i}]"))
-                    continue
-                if target in self.tree.files:
-                    self.graph.referenced_files.add(target)
-                    out.extend(self._file_docs(self.tree.files[target], chain + (target,)))
-                elif self.tree.is_dir(target):
-                    if self.tree.kustomization_file(target) is None:
-                        self._missing(kfile, pos, section, i,
-                                      f"{section} entry '{entry}' is a folder without a kustomization.yaml; "
-                                      "kustomize cannot build it (add one that lists its files)")
-                        continue
-                    out.extend(self.build_folder(target, chain + (target + "/",), depth + 1))
-                elif target in self.graph.excluded_files:
+            target = normalize(folder, entry)
+            if target is None:
+                self.graph.events.append(GraphEvent(
+                    "flux-path-escape", kfile.path, pos,
+                    f"{section} entry '{entry}' leaves the repository; it was not read",
+                    key=f"{section}[{i}]"))
+                continue
+            if target in self.tree.files:
+                self.graph.referenced_files.add(target)
+                out.extend(self._file_docs(self.tree.files[target], chain + (target,)))
+            elif self.tree.is_dir(target):
+                if self.tree.kustomization_file(target) is None:
                     self._missing(kfile, pos, section, i,
-                                  f"{section} entry '{entry}' is excluded from the Flux source artifact "
-                                  "(default exclusions, .sourceignore or GitRepository spec.ignore)")
-                elif "${" not in entry:
-                    self._missing(kfile, pos, section, i,
-                                  f"{section} entry '{entry}' does not exist (resolved to '{target or '.'}')")
+                                  f"{section} entry '{entry}' is a folder without a kustomization.yaml; "
+                                  "kustomize cannot build it (add one that lists its files)")
+                    continue
+                out.extend(self.build_folder(target, chain + (target + "/",), depth + 1))
+            elif target in self.graph.excluded_files:
+                self._missing(kfile, pos, section, i,
+                              f"{section} entry '{entry}' is excluded from the Flux source artifact "
+                              "(default exclusions, .sourceignore or GitRepository spec.ignore)")
+            elif "${" not in entry:
+                self._missing(kfile, pos, section, i,
+                              f"{section} entry '{entry}' does not exist (resolved to '{target or '.'}')")
         # Files a kustomization uses without applying them as resources still count as referenced.
         for section in ("patches", "patchesStrategicMerge", "patchesJson6902", "configMapGenerator",
                         "secretGenerator", "replacements", "crds", "configurations", "transformers",
@@ -1298,27 +1304,19 @@ def _kustomization_entry_events(tree: "_Tree", graph: FluxGraph) -> None:
             continue
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
         reached = path in graph.referenced_files
-        for section in ("resources", "components", "bases"):
-            entries = data.get(section)
-            if not isinstance(entries, list):
-                continue
-            for i, entry in enumerate(entries):
-                if not isinstance(entry, str) or not entry.strip():
-                    continue
-                entry = entry.strip()
-                pos = entries.item_pos(i) if hasattr(entries, "item_pos") else source.documents[0].pos(section)
-                if is_remote(entry):
-                    graph.events.append(GraphEvent(
-                        "flux-remote-resource", path, pos,
-                        f"{section} entry '{entry}' is remote: Flux downloads it at build time (unless "
-                        "kustomize-controller runs with --no-remote-bases) and homeops-lint does not, so "
-                        "the objects it adds are not checked", key=f"{section}[{i}]"))
-                elif not reached and "${" not in entry and normalize(folder, entry) is None:
-                    graph.events.append(GraphEvent(
-                        "flux-path-escape", path, pos,
-                        f"{section} entry '{entry}' leaves the repository; no Flux Kustomization builds this "
-                        "file, but any build of it (kubectl apply -k, a Taskfile) fails or reads files "
-                        "outside the repository", key=f"{section}[{i}]", severity="warning"))
+        for section, i, entry, pos in kustomization_entries(source.documents[0]):
+            if is_remote(entry):
+                graph.events.append(GraphEvent(
+                    "flux-remote-resource", path, pos,
+                    f"{section} entry '{entry}' is remote: Flux downloads it at build time (unless "
+                    "kustomize-controller runs with --no-remote-bases) and homeops-lint does not, so "
+                    "the objects it adds are not checked", key=f"{section}[{i}]"))
+            elif not reached and "${" not in entry and normalize(folder, entry) is None:
+                graph.events.append(GraphEvent(
+                    "flux-path-escape", path, pos,
+                    f"{section} entry '{entry}' leaves the repository; no Flux Kustomization builds this "
+                    "file, but any build of it (kubectl apply -k, a Taskfile) fails or reads files "
+                    "outside the repository", key=f"{section}[{i}]", severity="warning"))
 
 
 def _gitrepository_ignore(files: list[SourceFile], entry_docs: list[Document]) -> Optional[str]:
