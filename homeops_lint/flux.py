@@ -69,6 +69,15 @@ def is_flux_kustomization(doc: Document) -> bool:
     return doc.kind == "Kustomization" and doc.group == KUSTOMIZE_GROUP
 
 
+def kustomization_files(files: Iterable[SourceFile]) -> Iterator[tuple[SourceFile, dict[str, Any]]]:
+    """Each kustomization file (``kustomization.yaml`` and its other names) whose first document
+    is a mapping, with that mapping."""
+    for source in files:
+        if source.path.rsplit("/", 1)[-1] in KUSTOMIZATION_NAMES and source.documents \
+                and isinstance(source.documents[0].data, dict):
+            yield source, source.documents[0].data
+
+
 def kustomization_entries(kdoc: Document) -> Iterator[tuple[str, int, str, Pos]]:
     """(section, index, entry, position) of each ``resources``/``components``/``bases`` entry of a
     kustomization file, stripped, in file order; entries that are not strings are left out."""
@@ -887,16 +896,11 @@ def _kustomize_patches_by_doc(tree: _Tree) -> dict[int, list[Patch]]:
     own: dict[str, list[Patch]] = {}  # kustomization file -> its own patches, parsed once
     out: dict[int, list[Patch]] = {}
     components: list[SourceFile] = []
-    for path, source in tree.files.items():
-        if path.rsplit("/", 1)[-1] not in KUSTOMIZATION_NAMES or not source.documents:
-            continue
-        data = source.documents[0].data
-        if not isinstance(data, dict):
-            continue
+    for source, data in kustomization_files(tree.files.values()):
         if data.get("kind") == "Component":
             components.append(source)
             continue
-        _accumulate(tree, source, [], out, own, {path})
+        _accumulate(tree, source, [], out, own, {source.path})
     # A Component is built as part of the kustomization that lists it; one that nothing lists
     # is judged on its own, like any kustomization file (never twice: its patches would repeat).
     for source in components:
@@ -1192,12 +1196,7 @@ def _live_syncs(files: list[SourceFile], synthetic: list[tuple[Document, tuple[s
     left in a folder nothing builds is a stale copy (flux-operator keeps one instance per
     cluster), not a second cluster. When none or all are installed, all are kept."""
     listed: set[str] = set()
-    for source in files:
-        if source.path.rsplit("/", 1)[-1] not in KUSTOMIZATION_NAMES or not source.documents:
-            continue
-        data = source.documents[0].data
-        if not isinstance(data, dict):
-            continue
+    for source, data in kustomization_files(files):
         folder = source.path.rsplit("/", 1)[0] if "/" in source.path else ""
         refs = [e for e in data.get("resources") or [] if isinstance(e, str)] \
             if isinstance(data.get("resources"), list) else []
@@ -1296,12 +1295,8 @@ def _kustomization_entry_events(tree: "_Tree", graph: FluxGraph) -> None:
     """Remote entries of every kustomization file (a note: never fetched, never checked), and
     entries leaving the repository in kustomization files no Flux build reaches (the walk
     reports reached ones; whoever builds an unreached one by hand fails just the same)."""
-    for path, source in tree.files.items():
-        if path.rsplit("/", 1)[-1] not in KUSTOMIZATION_NAMES or not source.documents:
-            continue
-        data = source.documents[0].data
-        if not isinstance(data, dict):
-            continue
+    for source, _data in kustomization_files(tree.files.values()):
+        path = source.path
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
         reached = path in graph.referenced_files
         for section, i, entry, pos in kustomization_entries(source.documents[0]):

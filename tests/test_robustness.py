@@ -19,6 +19,7 @@ from homeops_lint.model import FileKind
 from .conftest import ROOT
 from .test_robustness_support import (
     CONTROL_FINDING,
+    Clock,
     DUPLICATE,
     assert_continued,
     found,
@@ -581,24 +582,11 @@ def test_templates_with_a_yaml_extension(tmp_path):
 
 
 # --- the time budget -----------------------------------------------------------------------------
-class _Clock:
-    """time.monotonic() that jumps forward on demand: a slow run without waiting for one."""
-
-    def __init__(self) -> None:
-        import time
-
-        self.real = time.monotonic
-        self.offset = 0.0
-
-    def monotonic(self) -> float:
-        return self.real() + self.offset
-
-
 def test_time_budget_while_reading(tmp_path, monkeypatch):
     import homeops_lint.engine as engine_mod
     import homeops_lint.source as source_mod
 
-    clock = _Clock()
+    clock = Clock()
     monkeypatch.setattr(engine_mod, "time", clock)
     real_read = source_mod.read_file
     calls = []
@@ -624,7 +612,7 @@ def test_time_budget_while_reading(tmp_path, monkeypatch):
 def test_time_budget_between_checks(tmp_path, monkeypatch):
     import homeops_lint.engine as engine_mod
 
-    clock = _Clock()
+    clock = Clock()
     monkeypatch.setattr(engine_mod, "time", clock)
     real_modules = engine_mod.check_modules()
     assert real_modules, "no check module to run"

@@ -216,3 +216,16 @@ def snapshot(root: Path) -> dict[str, tuple[str, int]]:
             else:
                 out[rel] = ("dir" if os.path.isdir(full) else "special", st.st_mode)
     return out
+
+
+class Clock:
+    """time.monotonic() that jumps forward on demand: a slow run without waiting for one."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.real = time.monotonic
+        self.offset = 0.0
+
+    def monotonic(self) -> float:
+        return self.real() + self.offset

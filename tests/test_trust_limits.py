@@ -20,7 +20,7 @@ import pytest
 from homeops_lint.policy import LIMIT_CEILINGS
 
 from .conftest import ROOT
-from .test_robustness_support import CONTROL_FINDING, found, hostile_repo, lint_repo, write_files
+from .test_robustness_support import CONTROL_FINDING, Clock, found, hostile_repo, lint_repo, write_files
 
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s}\ndata:\n"
 NINE_KEYS = [f"k{i}" for i in range(9)]
@@ -150,23 +150,12 @@ def test_alias_limits_are_configurable(tmp_path):
 
 
 # --- the time budget inside long stages ----------------------------------------------------------
-class _Clock:
-    def __init__(self) -> None:
-        import time
-
-        self.real = time.monotonic
-        self.offset = 0.0
-
-    def monotonic(self) -> float:
-        return self.real() + self.offset
-
-
 def test_time_budget_inside_a_file(tmp_path, monkeypatch):
     """One file of many documents: the budget is checked per document, not only per file."""
     import homeops_lint.engine as engine_mod
     import homeops_lint.yamlload as yamlload_mod
 
-    clock = _Clock()
+    clock = Clock()
     monkeypatch.setattr(engine_mod, "time", clock)
     real_build = yamlload_mod._Builder.build
 
@@ -193,7 +182,7 @@ def test_time_budget_inside_a_check(tmp_path, monkeypatch, workers, slow, cut):
     import homeops_lint.engine as engine_mod
     import homeops_lint.pool as pool_mod
 
-    clock = _Clock()
+    clock = Clock()
     monkeypatch.setattr(engine_mod, "time", clock)
     monkeypatch.setenv("HOMEOPS_LINT_WORKERS", workers)
     monkeypatch.setattr(pool_mod, "MIN_DOCUMENTS", 0)
@@ -236,7 +225,7 @@ def test_cli_exits_2_when_the_budget_stops_the_run(tmp_path, monkeypatch, capsys
     import homeops_lint.engine as engine_mod
     from homeops_lint.cli import main
 
-    clock = _Clock()
+    clock = Clock()
     monkeypatch.setattr(engine_mod, "time", clock)
     import homeops_lint.source as source_mod
 

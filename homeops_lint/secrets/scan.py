@@ -191,14 +191,14 @@ class Scanner:
         return bool(lines) and any(n in lines for n in range(first, (last or first) + 1))  # type: ignore[operator]
 
     def _add(self, rule: str, source: SourceFile, pos: Pos, message: str, masks: Iterable[str],
-             value: str, doc: Optional[Document] = None, key: KeyPath = (), last_line: Optional[int] = None,
+             doc: Optional[Document] = None, key: KeyPath = (), last_line: Optional[int] = None,
              severity: Optional[str] = None) -> None:
         if not self.enabled(rule):
             return
         if severity != WARNING and any(part in THIRD_PARTY_DIRS for part in source.path.lower().split("/")[:-1]):
             severity = WARNING
             message += " (In vendored, test or example files: most likely a fixture, so a warning.)"
-        # ``value`` never reaches the candidate: not even a hash of it (a guessed weak password
+        # The secret reaches the candidate only as masks, never as a hash (a guessed weak password
         # could be confirmed offline, and reused secrets would be linked across files).
         self.candidates.append(Candidate(rule, source.path, pos, message, tuple(m for m in masks if m),
                                          fingerprint(rule, source.path, format_path(key)), doc, key, severity))
@@ -325,7 +325,7 @@ class Scanner:
                           f"({len(plain)} value(s) that SOPS would encrypt, first at {format_path(path)}); "
                           f"encrypt it with 'sops --encrypt --in-place {source.path}' and rotate the values "
                           "already pushed", self._scalar_masks(source, doc.pos(*path, value=True), str(value)),
-                          str(value), doc, path)
+                          doc, path)
             else:
                 for path, value in plain:
                     vpos = doc.pos(*path, value=True)
@@ -333,7 +333,7 @@ class Scanner:
                               f"{format_path(path)} is not encrypted although the file is SOPS-encrypted "
                               f"(partly encrypted); re-encrypt the file with "
                               f"'sops --encrypt --in-place {source.path}'",
-                              self._scalar_masks(source, vpos, str(value)), str(value), doc, path)
+                              self._scalar_masks(source, vpos, str(value)), doc, path)
             self.sops_files.add(source.path)
 
     def _sops_text(self, source: SourceFile, rule: Optional[sops.CreationRule]) -> None:
@@ -341,7 +341,7 @@ class Scanner:
         self._add("secret-sops-unencrypted", source, Pos(1, 1),
                   f"{self._why(source, rule, True)}, but it holds no SOPS ciphertext: it is plaintext; "
                   f"encrypt it with 'sops --encrypt --in-place {source.path}' and rotate what was pushed",
-                  [first, first.split("=", 1)[-1], first.split(":", 1)[-1]], source.text)
+                  [first, first.split("=", 1)[-1], first.split(":", 1)[-1]])
         self.sops_files.add(source.path)
 
     # --- 2. Talos machine secrets, kubeconfig and talosconfig keys ------------------------
@@ -381,7 +381,7 @@ class Scanner:
         self._add("secret-private-key", source, doc.pos(*path),
                   f"{what} {format_path(path)} is in plaintext; encrypt the file "
                   "with SOPS or keep it out of Git, and rotate it", self._scalar_masks(source, vpos, value),
-                  value, doc, path, last_line=vpos.line + value.count("\n"))
+                  doc, path, last_line=vpos.line + value.count("\n"))
 
     # --- 3. PEM keys, base64 PEM, 1Password Connect credentials ---------------------------
     def _key_material(self, texts: list[SourceFile]) -> None:
@@ -422,7 +422,7 @@ class Scanner:
         self._add(hit.detector, source, Pos(line, lines.column_of(hit.start)),
                   f"{hit.kind}{where} in plaintext (detector: {detector}); "
                   f"remove it from the repository, rotate it, and load it from a secret store.{note}",
-                  [hit.secret, *hit.secret.split("\\n")], hit.secret, last_line=last, severity=severity)
+                  [hit.secret, *hit.secret.split("\\n")], last_line=last, severity=severity)
 
     # --- 4. plaintext Kubernetes Secrets --------------------------------------------------
     def _inline(self, texts: list[SourceFile]) -> None:
@@ -475,7 +475,7 @@ class Scanner:
         self._add("secret-inline", source, doc.pos(*path),
                   f"Secret {doc.name or '?'}: {format_path(path)} is plaintext{note}.{why} "
                   "Encrypt the file with SOPS, or keep the value in 1Password and use an ExternalSecret",
-                  self._scalar_masks(source, vpos, value), value, doc, path, last_line=last, severity=severity)
+                  self._scalar_masks(source, vpos, value), doc, path, last_line=last, severity=severity)
 
     # --- 5. literal credentials and high-entropy values in YAML ---------------------------
     def _literal_yaml(self, texts: list[SourceFile]) -> None:
@@ -595,7 +595,7 @@ class Scanner:
         self._add("secret-literal-credential", source, key_pos,
                   f"{where}: {format_path(path)} is a literal credential.{note} "
                   "Reference a Secret instead (secretKeyRef, existingSecret, an ExternalSecret, ${VAR} from a "
-                  "SOPS-encrypted Secret)", masks or self._scalar_masks(source, vpos, value), value, doc, path,
+                  "SOPS-encrypted Secret)", masks or self._scalar_masks(source, vpos, value), doc, path,
                   severity=severity)
 
     def _literal_severity(self, source: SourceFile, doc: Optional[Document], value: str,
@@ -634,7 +634,7 @@ class Scanner:
                   f"{where}: {format_path(path)} holds a high-entropy value under a secret-like key; "
                   "if it is a credential, move it to a Secret store; if it is "
                   "not, suppress this line with a reason", masks or self._scalar_masks(source, vpos, value),
-                  value, doc, path)
+                  doc, path)
 
     def _embedded(self, source: SourceFile, doc: Document, path: KeyPath, value: str, vpos: Pos, rule: str) -> None:
         owner = next((str(step) for step in reversed(path) if isinstance(step, str)), "")
@@ -654,7 +654,7 @@ class Scanner:
                         self._add("secret-inline", source, pos,
                                   f"Secret {doc.name or '?'}: {format_path(key)} is a plaintext credential inside "
                                   f"{format_path(path)}; encrypt the file with "
-                                  "SOPS or use an ExternalSecret", masks, pair.value, doc, key)
+                                  "SOPS or use an ExternalSecret", masks, doc, key)
                 else:
                     self._literal(source, doc, key, pair.value, pos, pair.key, pos=pos, masks=masks)
             elif pair.strength is KeyClass.WEAK and high_entropy(pair.value) and rule != "secret-inline":
