@@ -33,10 +33,13 @@ import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 
-from .discover import UsageError
+from .errors import UsageError
 from .model import Finding
+
+if TYPE_CHECKING:
+    from .engine import Result
 
 VERSION = 1
 FIELDS = ("rule", "path", "resource", "key", "fingerprint")
@@ -47,18 +50,14 @@ _SPACE = re.compile(r"\s+")
 Key = tuple[str, ...]
 
 
-def _source_line(result: Any, finding: Finding) -> Optional[str]:
-    # Cached on the result: keys are computed for every finding of a run.
-    files = result.__dict__.get("_files_by_path")
-    if files is None:
-        files = result.__dict__["_files_by_path"] = {f.path: f for f in result.index.files}
-    source = files.get(finding.path)
+def _source_line(result: Result, finding: Finding) -> Optional[str]:
+    source = result.files_by_path.get(finding.path)
     if source is None:
         return None
     return source.line_text(finding.line)
 
 
-def fingerprint(finding: Finding, result: Any) -> str:
+def fingerprint(finding: Finding, result: Result) -> str:
     """A value fingerprint for ``finding`` that never contains the value itself."""
     if finding.fingerprint:
         return finding.fingerprint
@@ -72,7 +71,7 @@ def fingerprint(finding: Finding, result: Any) -> str:
     return "l:" + hashlib.sha256(normal.encode("utf-8")).hexdigest()[:16]
 
 
-def finding_key(finding: Finding, result: Any) -> Key:
+def finding_key(finding: Finding, result: Result) -> Key:
     return (finding.rule, finding.path, finding.resource, finding.key, fingerprint(finding, result))
 
 
@@ -95,7 +94,7 @@ class Entry:
         return f"{self.path}: {self.rule}{where}{at}"
 
 
-def entries_for(findings: Iterable[Finding], result: Any) -> list[Entry]:
+def entries_for(findings: Iterable[Finding], result: Result) -> list[Entry]:
     counts: dict[Key, int] = {}
     for finding in findings:
         key = finding_key(finding, result)
@@ -158,7 +157,7 @@ def load(path: str) -> list[Entry]:
     return loads(text, path)
 
 
-def apply(result: Any, path: str, enabled: Optional[frozenset[str]] = None) -> Any:
+def apply(result: Result, path: str, enabled: Optional[frozenset[str]] = None) -> Result:
     """Hide the baselined findings of ``result``; add a note about stale entries.
 
     Matching runs over every finding of the repo (not only the shown ones), so narrowing the
@@ -191,7 +190,7 @@ def apply(result: Any, path: str, enabled: Optional[frozenset[str]] = None) -> A
     return replace(result, findings=shown, all_findings=remaining, notes=notes)
 
 
-def stale_entries(result: Any, path: str) -> list[Entry]:
+def stale_entries(result: Result, path: str) -> list[Entry]:
     """The entries of ``path`` that match no finding of ``result`` (for tests and tooling)."""
     left: dict[Key, int] = {}
     for entry in load(path):
@@ -201,38 +200,6 @@ def stale_entries(result: Any, path: str) -> list[Entry]:
         if left.get(key, 0) > 0:
             left[key] -= 1
     return [Entry(*key, count=n) for key, n in sorted(left.items()) if n > 0]
-
-
-def cmd_baseline(argv: Sequence[str]) -> int:
-    """``homeops-lint baseline write FILE [PATH ...] [--select/--ignore/--config/--root]``."""
-    import sys
-
-    from . import cli
-    from .errors import argument_parser
-
-    parser = argument_parser(prog="homeops-lint baseline",
-                             description="Record today's findings so that --baseline FILE hides them.")
-    sub = parser.add_subparsers(dest="action", required=True)
-    write = sub.add_parser("write", help="write every current finding to FILE (sorted, no line numbers)")
-    write.add_argument("file", metavar="FILE")
-    write.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-    write.add_argument("--config", metavar="FILE")
-    write.add_argument("--root", metavar="DIR")
-    write.add_argument("--select", action="append", metavar="RULE,...")
-    write.add_argument("--ignore", action="append", metavar="RULE,...")
-    args = parser.parse_args(list(argv))
-    from .engine import Options, run
-    from .fsutil import atomic_write
-
-    result = run(Options(paths=args.paths, root=args.root, config=args.config,
-                         select=cli._csv(args.select), ignore=cli._csv(args.ignore),
-                         extra_exclude=[exclude_glob(args.file, args.root, args.paths)]))
-    entries = entries_for(result.findings, result)
-    atomic_write(args.file, dumps(entries, as_json=is_json(args.file)))
-    total = sum(e.count for e in entries)
-    sys.stderr.write(f"homeops-lint: wrote {total} finding{'s' if total != 1 else ''} "
-                     f"({len(entries)} entr{'y' if len(entries) == 1 else 'ies'}) to {args.file}\n")
-    return cli.EXIT_CLEAN
 
 
 def exclude_glob(file: str, root: Optional[str], paths: Sequence[str]) -> str:

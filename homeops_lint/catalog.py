@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from . import yamlload
+from .errors import UsageError, UserError
 from .model import Severity
 from .resources import data_dir
 
@@ -58,8 +59,8 @@ class Rule:
         return "\n".join(out)
 
 
-class CatalogError(Exception):
-    pass
+class CatalogError(UserError):
+    """A rule file cannot be used: the CLI prints this one line and exits 2."""
 
 
 def _rule_from(entry: Any, family: str, source: str) -> Rule:
@@ -127,8 +128,6 @@ class Catalog:
     def patterns(self, values: Iterable[str], option: str) -> list[str]:
         """``--select``/``--ignore`` values, lower-cased; one that selects no rule is a usage error,
         never a silent run of nothing."""
-        from .discover import UsageError
-
         out = []
         for value in values:
             pattern = value.strip().lower()

@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
+from . import git
+from .errors import UsageError
+
 POLICY_NAMES = (".homeops-lint.yaml", ".homeops-lint.yml")
 VCS_DIRS = {".git", ".hg", ".svn", ".jj"}
 # Folders that are never part of a repo's configuration and are expensive to walk.
 SKIP_DIRS = VCS_DIRS | {"node_modules", ".venv", "venv", "__pycache__", ".homeops-lint-cache", ".task"}
-
-
-class UsageError(Exception):
-    """A problem with how the tool was called; the CLI prints it and exits 2."""
 
 
 @dataclass(frozen=True)
@@ -66,29 +65,12 @@ def _inside_git(root: Path) -> bool:
     return any((folder / ".git").exists() for folder in (root, *root.parents))
 
 
-# Never let the linted repo's own git config run code or write. Only read-only plumbing is run
-# (ls-files, ls-tree, cat-file, rev-parse, merge-base), never ``diff``/``status`` on the work tree,
-# which refresh the index through the repo's clean filters; and on top of that: no optional locks
-# (no index refresh or rewrite), no hooks (post-index-change), no fsmonitor command, no pager,
-# no untracked cache writes and no transport (a partial clone would fetch through helpers).
-_GIT = ("git", "--no-optional-locks", "--no-pager", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
-        "-c", "core.untrackedCache=false", "-c", "core.splitIndex=false", "-c", "protocol.allow=never")
-_GIT_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C",
-            "GIT_NO_LAZY_FETCH": "1"}
-
-
 def _git_files(root: Path) -> Optional[list[str]]:
     if not _inside_git(root):
         return None
-    env = {**os.environ, **_GIT_ENV}
-    try:
-        proc = subprocess.run(
-            [*_GIT, "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-             "--full-name", "--", "."],
-            capture_output=True, timeout=60, check=False, env=env, stdin=subprocess.DEVNULL,
-        )
-        top = subprocess.run([*_GIT, "-C", str(root), "rev-parse", "--show-toplevel"],
-                             capture_output=True, timeout=30, check=False, env=env, stdin=subprocess.DEVNULL)
+    try:  # the hardened invocation: read-only plumbing, no hooks, filters or fsmonitor (git.py)
+        proc = git.run(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--full-name", "--", ".")
+        top = git.run(root, "rev-parse", "--show-toplevel", timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
     if proc.returncode != 0 or top.returncode != 0:

@@ -8,6 +8,7 @@ import pkgutil
 import re
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional
 
@@ -20,27 +21,12 @@ from .context import Context
 from .index import RepoIndex, build_index
 from .inference import infer_architecture
 from .model import Finding, Pos, Severity, SourceFile
+from .options import Options
 from .policy import LIMIT_CEILINGS, Policy, load_policy, with_architecture
-from .timing import Timings, or_off
+from .timing import or_off
 
 if TYPE_CHECKING:
     from . import masking
-
-
-@dataclass
-class Options:
-    paths: list[str] = field(default_factory=lambda: ["."])
-    root: Optional[str] = None  # force the root instead of finding it
-    config: Optional[str] = None
-    select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
-    extra_exclude: list[str] = field(default_factory=list)  # e.g. the test runner's expectation file
-    show_only: Optional[set[str]] = None  # relative paths whose findings are shown (hooks, --changed)
-    rule_dirs: list[str] = field(default_factory=list)  # declarative rule folders/files beyond the policy's
-    timings: Optional[Timings] = None  # --timings: stage and check-module breakdown
-    # (root, policy, discovery) already computed for these options (the cache key needs them):
-    # a cache miss then does not find the root, load the policy and list the files twice.
-    prelude: Optional[tuple[Path, Policy, "discover_mod.Discovery"]] = None
 
 
 @dataclass
@@ -61,15 +47,16 @@ class Result:
     def files(self) -> list[SourceFile]:
         return self.index.files
 
-    @property
+    @cached_property
     def masker(self) -> "masking.Masker":
         """The secrets reporters hide, per file, whichever rules ran (``masking.Masker``)."""
-        masker = self.__dict__.get("_masker")
-        if masker is None:
-            from .masking import Masker
+        from .masking import Masker
 
-            masker = self.__dict__["_masker"] = Masker(self.index.files, (*self.all_findings, *self.suppressed))
-        return masker
+        return Masker(self.index.files, (*self.all_findings, *self.suppressed))
+
+    @cached_property
+    def files_by_path(self) -> dict[str, SourceFile]:
+        return {f.path: f for f in self.index.files}
 
     def masks_for(self, path: str) -> tuple[str, ...]:
         """Every secret value of ``path``: reporters hide them on every source line and message
@@ -158,7 +145,7 @@ def _over_budget(ctx: Context, policy: Policy, budget: float, skipped: list[str]
         frozenset(("time_budget",)) if budget >= LIMIT_CEILINGS["time_budget"] else frozenset()))
 
 
-def _selected_paths(root: Path, paths: Iterable[str]) -> Optional[set[str]]:
+def selected_paths(root: Path, paths: Iterable[str]) -> Optional[set[str]]:
     """Relative paths/folders whose findings are shown; None means everything."""
     chosen: set[str] = set()
     for raw in paths:
@@ -176,7 +163,7 @@ def _selected_paths(root: Path, paths: Iterable[str]) -> Optional[set[str]]:
     return chosen
 
 
-def _shown(finding: Finding, selected: Optional[set[str]]) -> bool:
+def is_shown(finding: Finding, selected: Optional[set[str]]) -> bool:
     if selected is None:
         return True
     path = finding.path
@@ -268,8 +255,8 @@ def _run(options: Options) -> Result:
         findings = [_printable(f) for f in _prefer_specific(_dedupe(ctx.findings))]
         kept, suppressed = suppress.apply(findings, files, policy, catalog, enabled, ctx.severity)
         kept = sorted(_dedupe(kept), key=Finding.sort_key)
-    selected = options.show_only if options.show_only is not None else _selected_paths(root, options.paths)
-    shown = [f for f in kept if _shown(f, selected)]
+    selected = options.show_only if options.show_only is not None else selected_paths(root, options.paths)
+    shown = [f for f in kept if is_shown(f, selected)]
     return Result(root, policy, catalog, index, shown, sorted(suppressed, key=Finding.sort_key), kept, notes,
                   complete=not (read_cut or skipped or cut))
 

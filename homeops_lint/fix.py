@@ -447,11 +447,11 @@ def run_fixes(options: Any, write: bool, unsafe: bool) -> int:
 
     With ``--diff`` the exit code is 1 when there is something to fix, as ruff does.
     """
-    from .engine import _selected_paths, run
+    from .engine import run, selected_paths
     from .fsutil import atomic_write
 
     result = run(options)
-    selected = options.show_only if options.show_only is not None else _selected_paths(Path(result.root), options.paths)
+    selected = options.show_only if options.show_only is not None else selected_paths(Path(result.root), options.paths)
     report = fix_repo(result, active_fixers(result, options), selected, unsafe)
     root = Path(result.root)
     if write:

@@ -25,9 +25,14 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional
 
-from .discover import UsageError
+from . import git
+from .errors import UsageError
+from .options import Options
+
+if TYPE_CHECKING:
+    from .engine import Result
 
 
 @dataclass(frozen=True)
@@ -42,14 +47,10 @@ class Change:
 
 
 def _git(root: Path, *args: str, input: Optional[bytes] = None) -> subprocess.CompletedProcess[bytes]:
-    # The same hardened invocation as discovery (see discover._GIT): read-only plumbing only. No
-    # ``git diff``/``git status`` on the work tree: they refresh the index and run clean filters.
-    from .discover import _GIT, _GIT_ENV
-
+    # The hardened invocation of git.py: read-only plumbing only. No ``git diff``/``git status``
+    # on the work tree: they refresh the index and run clean filters.
     try:
-        return subprocess.run([*_GIT, "-C", str(root), *args], capture_output=True, input=input,
-                              stdin=None if input is not None else subprocess.DEVNULL,
-                              timeout=60, check=False, env={**os.environ, **_GIT_ENV})
+        return git.run(root, *args, input=input)
     except (OSError, subprocess.SubprocessError) as exc:
         raise UsageError(f"cannot run git: {exc}") from None
 
@@ -278,14 +279,14 @@ def _config_in(snapshot: Path, root: Path, config: Optional[str]) -> Optional[st
         return config  # outside the repo: the same file judges both states
 
 
-def attribute(result: Any, options: Any, change: Change) -> Any:
+def attribute(result: Result, options: Options, change: Change) -> Result:
     """A copy of ``result`` showing only the findings that concern ``change`` (see the module doc)."""
     from . import baseline
-    from .engine import _shown
+    from .engine import is_shown, selected_paths
 
     root = Path(result.root)
-    selected = options.show_only if options.show_only is not None else _path_selection(root, options.paths)
-    candidates = [f for f in result.all_findings if _shown(f, selected)]
+    selected = options.show_only if options.show_only is not None else selected_paths(root, options.paths)
+    candidates = [f for f in result.all_findings if is_shown(f, selected)]
     in_changed = [f for f in candidates if f.path in change.paths]
     elsewhere = [f for f in candidates if f.path not in change.paths]
     shown = list(in_changed)
@@ -306,19 +307,13 @@ def attribute(result: Any, options: Any, change: Change) -> Any:
     return replace(result, findings=shown, notes=notes)
 
 
-def _path_selection(root: Path, paths: Sequence[str]) -> Optional[set[str]]:
-    from .engine import _selected_paths
-
-    return _selected_paths(root, paths)
-
-
-def _run_before(result: Any, options: Any, change: Change, rules: set[str]) -> Any:
+def _run_before(result: Result, options: Options, change: Change, rules: set[str]) -> Result:
     """Evaluate the before-state, running only ``rules`` (those with findings to attribute).
 
     Unused-suppression findings depend on every other rule's findings, so when one of them is to
     be attributed the before-state runs the same rules as the current run.
     """
-    from .engine import Options, run
+    from .engine import run
 
     select, ignore = sorted(rules), []
     if any(rule.startswith("suppression-") for rule in rules):
@@ -337,42 +332,3 @@ def _run_before(result: Any, options: Any, change: Change, rules: set[str]) -> A
                            config=_config_in(snapshot, root, options.config),
                            select=select, ignore=ignore,
                            extra_exclude=list(options.extra_exclude)))
-
-
-def cmd_hook(argv: Sequence[str]) -> int:
-    """``homeops-lint hook [OPTIONS] [FILE ...]``: the git hook entry for pre-commit and lefthook.
-
-    FILEs are the staged files the hook runner passes; without any, the staged set comes from git.
-    Each FILE is grouped under its own root (nearest .homeops-lint.yaml or .git), so a monorepo
-    with several clusters gets each judged by its own policy.
-    """
-    from . import cli
-
-    parser = cli.lint_parser()
-    parser.prog = "homeops-lint hook"
-    parser.description = ("Git hook entry: judge the whole repo, show the findings that concern the "
-                          "given (staged) files, including new findings they cause elsewhere.")
-    args = parser.parse_args(list(argv))
-    files = [p for p in args.paths if p != "."] if args.paths != ["."] else []
-    groups: dict[Path, list[str]] = {}
-    if files:
-        from .discover import find_root
-
-        for name in files:
-            if not os.path.lexists(name):
-                continue
-            root = Path(args.root).absolute() if args.root else find_root([name])
-            groups.setdefault(root, []).append(name)
-        if not groups:
-            return cli.EXIT_CLEAN
-    else:
-        from .discover import find_root
-
-        root = Path(args.root).absolute() if args.root else find_root(["."])
-        groups[root] = []
-    worst = cli.EXIT_CLEAN
-    for root, names in sorted(groups.items()):
-        change = from_files(root, names) if names else staged(root)
-        code = cli.lint_with(args, change=change, root=str(root), paths=[str(root)])
-        worst = max(worst, code)
-    return worst

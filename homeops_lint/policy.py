@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 from . import yamlload
 from .discover import POLICY_NAMES
+from .errors import UserError
 from .model import Map, Pos, pos_of
 from .model import to_plain as _plain
 from .resources import data_dir
@@ -36,7 +37,7 @@ LIMIT_CEILINGS: dict[str, float] = {
 }
 
 
-class PolicyError(Exception):
+class PolicyError(UserError):
     """The policy cannot be used: the CLI prints this one line and exits 2."""
 
 

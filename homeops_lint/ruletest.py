@@ -1,4 +1,4 @@
-"""``homeops-lint test DIR``: rules tested with data, in the spirit of ``kyverno test``.
+"""Rule tests as data (run by ``homeops-lint test DIR``), in the spirit of ``kyverno test``, in the spirit of ``kyverno test``.
 
 A test case is a folder holding a ``homeops-lint-test.yaml`` beside the manifests::
 
@@ -15,10 +15,9 @@ passes when the findings of the compared rules are exactly the expected ones: ``
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 from . import yamlload
 from .model import Finding
@@ -110,26 +109,3 @@ def describe(result: CaseResult, base: Path) -> str:
     for finding in result.unexpected:
         lines.append(f"  unexpected: {finding.path}:{finding.line}:{finding.column} {finding.rule} {finding.message}")
     return "\n".join(lines)
-
-
-def main(argv: Sequence[str]) -> int:
-    from .errors import argument_parser
-
-    parser = argument_parser(prog="homeops-lint test",
-                                     description="Run the test cases (folders with homeops-lint-test.yaml) below DIR.")
-    parser.add_argument("dirs", nargs="*", default=["."], metavar="DIR")
-    args = parser.parse_args(list(argv))
-    failed = total = 0
-    for raw in args.dirs:
-        base = Path(raw)
-        cases = find_cases(base) if base.is_dir() else []
-        if not cases:
-            sys.stderr.write(f"homeops-lint: no {TEST_FILE} found below {raw}\n")
-            return 2
-        for case in cases:
-            outcome = run_case(case)
-            total += 1
-            failed += not outcome.ok
-            sys.stdout.write(describe(outcome, base) + "\n")
-    sys.stdout.write(f"{total - failed} passed, {failed} failed\n")
-    return 1 if failed else 0

@@ -95,7 +95,7 @@ def test_demo_repo_runs(tmp_path: Path) -> None:
 
 def test_docs_rules_md_is_current() -> None:
     from homeops_lint.catalog import load_catalog
-    from homeops_lint.cli import rules_markdown
+    from homeops_lint.commands.rules import rules_markdown
 
     current = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     assert current == rules_markdown(load_catalog()), \

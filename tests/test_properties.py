@@ -416,8 +416,9 @@ def test_cli_writes_nothing_but_its_own_cache(tmp_path):
 # --- no code runs from the repository --------------------------------------------------------------
 VETTED = {
     # (file, needle): why it is safe
-    ("discover.py", "subprocess"): "git ls-files / rev-parse, fixed argv, fsmonitor off, no shell",
-    ("gitchanges.py", "subprocess"): "git diff/show for --staged/--changed, fixed argv, no shell",
+    ("git.py", "subprocess"): "the one place git runs: fixed argv, hooks/fsmonitor/filters off, no shell",
+    ("discover.py", "subprocess"): "catches git.run's errors (git ls-files / rev-parse)",
+    ("gitchanges.py", "subprocess"): "catches git.run's errors (ls-tree, cat-file for --staged/--changed)",
     ("pool.py", "pickle.load"): "findings from our own forked child over a private pipe, never repo data",
 }
 NEEDLES = ["yaml.load(", "yaml.unsafe_load", "yaml.full_load", "Loader=yaml.Loader", "UnsafeLoader", "FullLoader",

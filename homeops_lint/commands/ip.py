@@ -15,10 +15,15 @@ import io
 import json
 import os
 import sys
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
-from ..ipplan import Answer, ClusterPlan, Plan, PoolPlan, Row, answer, build_plan, markdown_table, \
+from ..ipplan import Answer, ClusterPlan, Plan, PoolPlan, Query, Row, answer, build_plan, markdown_table, \
     parse_query
+from ..options import Options
+from ..output import die, use_color
+
+if TYPE_CHECKING:
+    from ..cache import Cache
 
 FORMATS = ("text", "json", "markdown", "csv")
 # The lint's colours: problems red like errors, shared addresses cyan like info, headings bold.
@@ -61,20 +66,17 @@ def main(argv: Sequence[str]) -> int:
     path = positional[0] if positional else "."
     if not os.path.exists(path):
         return _die(f"{path}: no such file or folder")
-    color = _use_color(args.color)
-    from types import SimpleNamespace
-
-    options = SimpleNamespace(paths=[path], root=args.root, config=args.config, select=["lb-ip-pin-mismatch"],
-                              ignore=[], extra_exclude=[], show_only=None, rule_dirs=[], timings=None)
+    color = use_color(args.color, sys.stdout)
+    options = Options(paths=[path], root=args.root, config=args.config, select=["lb-ip-pin-mismatch"])
     cache, key = _cache_lookup(args, options, query, color)
     if cache is not None:
         entry = cache.get("ip", key)
         if isinstance(entry, dict) and isinstance(entry.get("text"), str) and entry.get("code") == 0:
             sys.stdout.write(entry["text"])
             return 0
-    from ..engine import Options, run
+    from ..engine import run
 
-    result = run(Options(**vars(options)))
+    result = run(options)
     plan = build_plan(result.index, result.policy)
     if args.cluster is not None:
         if plan.cluster(args.cluster) is None:
@@ -99,19 +101,10 @@ def main(argv: Sequence[str]) -> int:
 
 
 def _die(message: str) -> int:
-    sys.stderr.write(f"homeops-lint ip: {message}\n")
-    return 2
+    return die(message, prog="homeops-lint ip")
 
 
-def _use_color(choice: str) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never" or os.environ.get("NO_COLOR"):
-        return False
-    return bool(getattr(sys.stdout, "isatty", lambda: False)())
-
-
-def _cache_lookup(args: Any, options: Any, query: Any, color: bool) -> tuple[Any, str]:
+def _cache_lookup(args: Any, options: Options, query: Optional[Query], color: bool) -> tuple[Optional[Cache], str]:
     if args.no_cache or os.environ.get("HOMEOPS_LINT_NO_CACHE"):
         return None, ""
     from pathlib import Path
@@ -129,7 +122,7 @@ def _cache_lookup(args: Any, options: Any, query: Any, color: bool) -> tuple[Any
                          color)
 
 
-def _c(text: str, code: str, on: bool) -> str:
+def _paint(text: str, code: str, on: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if on and text else text
 
 
@@ -190,7 +183,7 @@ def _owner_cells(row: Row) -> list[list[str]]:
 
 
 def _text_cluster(cluster: ClusterPlan, color: bool) -> str:
-    lines = [_c(f"cluster {cluster.name}", _BOLD, color)]
+    lines = [_paint(f"cluster {cluster.name}", _BOLD, color)]
     if cluster.rows:
         header = ["address", "pool", "role", "owner", "requested by", "where", "", ""]
         table = [header] + [cells for row in cluster.rows for cells in _owner_cells(row)]
@@ -198,11 +191,11 @@ def _text_cluster(cluster: ClusterPlan, color: bool) -> str:
         marks = [""] + [row.status for row in cluster.rows for _ in row.owners]
         for text, status in zip(aligned, marks):
             if not status:
-                lines.append(_c(text, _DIM, color) if text is aligned[0] else text)
+                lines.append(_paint(text, _DIM, color) if text is aligned[0] else text)
             elif status in ("ok",):
                 lines.append(text)
             else:
-                lines.append(_c(text, _CYAN if status == "shared" else _RED, color))
+                lines.append(_paint(text, _CYAN if status == "shared" else _RED, color))
     else:
         lines.append("  no LoadBalancer address is requested")
     lines.append("")
@@ -212,7 +205,7 @@ def _text_cluster(cluster: ClusterPlan, color: bool) -> str:
     if cluster.dynamic:
         tail += f", {cluster.dynamic} LoadBalancer Service{'s' if cluster.dynamic != 1 else ''} without a fixed address"
     if problems:
-        tail += ", " + _c(f"{problems} marked", _RED, color)
+        tail += ", " + _paint(f"{problems} marked", _RED, color)
     lines.append(f"  {tail}")
     return "\n".join(lines) + "\n"
 
@@ -230,9 +223,9 @@ def _text_pools(cluster: ClusterPlan, color: bool) -> list[str]:
                       first])
         notes.append(pool)
     aligned = _align(table)
-    out = [_c(aligned[0], _DIM, color)]
+    out = [_paint(aligned[0], _DIM, color)]
     for text, pool in zip(aligned[1:], notes):
-        out.append(_c(text, _YELLOW, color) if pool.allocatable and pool.free < 2 else text)
+        out.append(_paint(text, _YELLOW, color) if pool.allocatable and pool.free < 2 else text)
     return out
 
 
@@ -276,7 +269,7 @@ def render_answer(found: Answer, fmt: str, color: bool) -> str:
                 mark = f" [{row.mark}]" if row.mark else ""
                 where = f"pool {row.pool}" if row.pool else "no pool"
                 lines.append(f"{address}: held by {owners}; {where}, cluster {row.cluster}"
-                             + _c(mark, _RED if row.problem else _CYAN, color))
+                             + _paint(mark, _RED if row.problem else _CYAN, color))
         else:
             lines.append(f"{address}: {_free_state(found, address)}")
         for _a, keys in found.pinned:

@@ -10,7 +10,10 @@ import json
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
+
+if TYPE_CHECKING:
+    from ..engine import Result
 
 FORMATS = ("text", "json", "dot", "mermaid")
 
@@ -45,10 +48,10 @@ class GraphView:
     loose: dict[str, int] = field(default_factory=dict)  # no-flux mode: everything, by kind
 
 
-def build_view(result: Any) -> GraphView:
-    from .checks.flux import unreachable_skip
-    from .components import SourceLookup, bootstrap_definitions, bootstrap_entries, load_components, match_document
-    from .flux import dead_files, is_flux_kustomization
+def build_view(result: Result) -> GraphView:
+    from ..checks.flux import unreachable_skip
+    from ..components import SourceLookup, bootstrap_definitions, bootstrap_entries, load_components, match_document
+    from ..flux import dead_files, is_flux_kustomization
 
     index, policy = result.index, result.policy
     graph = index.graph
@@ -125,7 +128,7 @@ def cluster_scopes(root_files: list[str]) -> dict[str, str]:
     return {path: names[folder] + ":" for path, folder in folders.items()}
 
 
-def _options(result: Any, rule_id: str) -> dict[str, Any]:
+def _options(result: Result, rule_id: str) -> dict[str, Any]:
     rule = result.catalog.get(rule_id)
     merged = dict(rule.options) if rule else {}
     merged.update(result.policy.rule_config(rule_id).get("options", {}))
@@ -303,7 +306,7 @@ RENDERERS = {"text": render_text, "json": render_json, "dot": render_dot, "merma
 
 
 def main(argv: Sequence[str]) -> int:
-    from .errors import argument_parser
+    from ..errors import argument_parser
 
     parser = argument_parser(
         prog="homeops-lint graph",
@@ -314,8 +317,8 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--config", metavar="FILE", help="policy file (default: .homeops-lint.yaml at the root)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     args = parser.parse_args(list(argv))
-    from .cli import write_output
-    from .engine import Options, run
+    from ..engine import Options, run
+    from ..output import write_output
 
     result = run(Options(paths=[args.path], config=args.config, select=["flux-unreachable"]))
     text = RENDERERS[args.format](build_view(result))

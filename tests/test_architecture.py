@@ -1,0 +1,121 @@
+"""The package's import graph: no cycle, and the library never imports the commands.
+
+The graph is read from the source with ``ast``: every ``import`` and ``from ... import`` in a
+module, at the top, inside functions and under ``TYPE_CHECKING`` alike, so that a cycle hidden in a
+function body (which only bites at run time, on one code path) is caught too.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "homeops_lint"
+COMMANDS = ("homeops_lint.cli", "homeops_lint.commands", "homeops_lint.__main__")
+
+
+def module_name(path: Path, package: Path = PACKAGE) -> str:
+    parts = list(path.relative_to(package.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(path: Path, name: str, known: set[str]) -> set[str]:
+    """The package modules ``path`` imports (a ``from pkg import sub`` names the submodule)."""
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                out.add(sub if sub in known else target)
+    return {target for target in out if target in known and target != name}
+
+
+def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
+    paths = {module_name(path, package): path for path in package.rglob("*.py")}
+    known = set(paths)
+    return {name: imported_modules(path, name, known) for name, path in paths.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan, iterative)."""
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for start in sorted(graph):
+        if start in order:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        order[start] = low[start] = len(order)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, targets = work[-1]
+            for target in targets:
+                if target not in order:
+                    order[target] = low[target] = len(order)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(sorted(graph[target]))))
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], order[target])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == order[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+    return found
+
+
+def is_command(name: str) -> bool:
+    return any(name == c or name.startswith(c + ".") for c in COMMANDS)
+
+
+def test_the_graph_sees_imports_inside_functions(tmp_path):
+    """The reader itself: a cycle that only exists through a function-level import is found."""
+    package = tmp_path / "homeops_lint"
+    (package / "commands").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "commands" / "__init__.py").write_text("")
+    (package / "a.py").write_text("from . import b\n")
+    (package / "b.py").write_text("def late():\n    from .a import thing\n    from .commands import lint\n")
+    (package / "commands" / "lint.py").write_text("import json\n")
+    graph = import_graph(package)
+    assert graph["homeops_lint.b"] == {"homeops_lint.a", "homeops_lint.commands.lint"}
+    assert graph["homeops_lint.commands.lint"] == set()  # the standard library is not part of the graph
+    assert cycles(graph) == [["homeops_lint.a", "homeops_lint.b"]]
+    assert is_command("homeops_lint.commands.lint") and not is_command("homeops_lint.b")
+
+
+def test_no_import_cycle():
+    found = cycles(import_graph())
+    assert not found, "import cycles (move what the modules share into a module below them):\n" + \
+        "\n".join(" <-> ".join(component) for component in found)
+
+
+def test_the_library_never_imports_the_commands():
+    graph = import_graph()
+    assert "homeops_lint.commands.lint" in graph and "homeops_lint.engine" in graph
+    wrong = sorted(f"{name} imports {target}" for name, targets in graph.items() if not is_command(name)
+                   for target in targets if is_command(target))
+    assert not wrong, "library modules import the CLI layer:\n" + "\n".join(wrong)
