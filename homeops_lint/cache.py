@@ -264,3 +264,8 @@ def file_digest(path: Optional[str]) -> str:
         return _digest(Path(path).read_bytes())
     except OSError as exc:
         return "error:" + type(exc).__name__
+
+
+def content_digest(data: bytes) -> str:
+    """The digest ``Cache.digests`` records for a file holding ``data``."""
+    return _digest(data)

@@ -7,7 +7,7 @@ Built-in rules are described in ``rules/catalog/<family>.yaml``; their checks li
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -36,6 +36,11 @@ class Rule:
     options: dict[str, Any] = field(default_factory=dict)
     declarative: Optional[dict[str, Any]] = None  # match/assert/message for declarative rules
     source: str = ""  # the file the rule is described in
+    # Family-level keys of the catalog file. ``domain: false``: the family judges the files' form
+    # (parsing, the policy, schemas, suppressions), not the cluster's design. ``yields_to_domain:
+    # true``: its finding is dropped where a domain rule reports the same line (one problem, one finding).
+    domain: bool = True
+    yields_to_domain: bool = False
 
     def doc_text(self) -> str:
         """The rule's documentation, in the ruff layout."""
@@ -103,10 +108,11 @@ def load_rules_file(path: Path, declarative: bool = False) -> list[Rule]:
     if not isinstance(data, dict):
         raise CatalogError(f"{path}: expected a mapping with 'rules'")
     entries = data.get("rules") if isinstance(data.get("rules"), list) else [data]
+    traits = {"domain": data.get("domain") is not False, "yields_to_domain": data.get("yields_to_domain") is True}
     rules = []
     for entry in entries:
         family = str(data.get("family") or str(entry.get("id", "x-")).split("-", 1)[0])
-        rules.append(_rule_from(entry, family, str(path)))
+        rules.append(replace(_rule_from(entry, family, str(path)), **traits))
     return rules
 
 

@@ -224,7 +224,7 @@ def _run(options: Options) -> Result:
                    pos=Pos(problem.line, problem.column), severity=_parse_severity(index, problem.rule, problem.path))
     for rel, reason in found.skipped:
         ctx.report("parse-unreadable", rel, message=reason)
-    families = {rule_id.split("-", 1)[0] for rule_id in enabled}
+    families = {catalog.rules[rule_id].family for rule_id in enabled}
     modules = [] if read_cut else check_modules()  # a partial index would mislead every check
     skipped: list[str] = []
     cut: list[str] = []
@@ -252,7 +252,7 @@ def _run(options: Options) -> Result:
     if skipped or cut:
         _over_budget(ctx, policy, budget.seconds, skipped, cut)
     with timings.stage("suppress"):
-        findings = [_printable(f) for f in _prefer_specific(_dedupe(ctx.findings))]
+        findings = [_printable(f) for f in _prefer_specific(_dedupe(ctx.findings), catalog)]
         kept, suppressed = suppress.apply(findings, files, policy, catalog, enabled, ctx.severity)
         kept = sorted(_dedupe(kept), key=Finding.sort_key)
     selected = options.show_only if options.show_only is not None else selected_paths(root, options.paths)
@@ -301,12 +301,14 @@ def _check_one(ctx: Context, module_name: str, module) -> None:  # type: ignore[
             "max_depth", "their findings may be incomplete; lower limits.max_depth"))
 
 
-def _prefer_specific(findings: list[Finding]) -> list[Finding]:
-    """One problem, one finding: a schema- finding on a line that a domain rule already explains
-    (e.g. cnpg-objectstore-invalid, lb-pool-invalid) is dropped in favour of the domain rule."""
-    explained = {(f.path, f.line) for f in findings
-                 if not f.rule.startswith(("schema-", "parse-", "policy-", "suppression-"))}
-    return [f for f in findings if not (f.rule.startswith("schema-") and (f.path, f.line) in explained)]
+def _prefer_specific(findings: list[Finding], catalog: Catalog) -> list[Finding]:
+    """One problem, one finding: a finding of a family that yields to the domain rules (schema-)
+    on a line that a domain rule already explains (e.g. cnpg-objectstore-invalid, lb-pool-invalid)
+    is dropped in favour of the domain rule. The catalog says which families are which."""
+    rules = catalog.rules
+    explained = {(f.path, f.line) for f in findings if f.rule not in rules or rules[f.rule].domain}
+    return [f for f in findings
+            if not (f.rule in rules and rules[f.rule].yields_to_domain and (f.path, f.line) in explained)]
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

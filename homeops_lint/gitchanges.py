@@ -9,10 +9,11 @@ findings are *shown*. A finding is shown when
 (2) is how a staged pool change that breaks a Service in an unstaged file gets reported. "The state
 before the change" is the same work tree with every changed path put back to its content at the
 base revision (HEAD for ``--staged`` and the hook; the merge base with REF for ``--changed REF``),
-and removed again when it did not exist there. The engine runs a second time on that snapshot, but
-only when there is something to attribute (a finding in an unchanged file), so a clean run costs
-one evaluation. Findings are compared by their baseline key (rule, path, resource, key path, value
-fingerprint; see ``baseline.py``), so a finding that only moved lines is not new.
+and removed again when it did not exist there. Its findings are needed only when there is something
+to attribute (a finding in an unchanged file). They come from the cache when an earlier run judged
+that very state (``record_state``: usually the previous commit's hook), else the engine runs a
+second time on a snapshot of it. Findings are compared by their baseline key (rule, path, resource,
+key path, value fingerprint; see ``baseline.py``), so a finding that only moved lines is not new.
 
 During a pre-commit or lefthook run, both tools hide unstaged changes, so the work tree holds the
 staged content; run by hand, ``--staged`` judges the work tree's version of the staged files.
@@ -28,10 +29,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from . import git
+from .baseline import FIELDS, Key
+from .discover import POLICY_NAMES
 from .errors import UsageError
 from .options import Options
+from .timing import or_off
 
 if TYPE_CHECKING:
+    from .cache import Cache
     from .engine import Result
 
 
@@ -279,9 +284,12 @@ def _config_in(snapshot: Path, root: Path, config: Optional[str]) -> Optional[st
         return config  # outside the repo: the same file judges both states
 
 
-def attribute(result: Result, options: Options, change: Change) -> Result:
-    """A copy of ``result`` showing only the findings that concern ``change`` (see the module doc)."""
-    from . import baseline
+def attribute(result: Result, options: Options, change: Change, cache: Optional[Cache] = None) -> Result:
+    """A copy of ``result`` showing only the findings that concern ``change`` (see the module doc).
+
+    With a ``cache``, the before-state's findings are read from it when an earlier run judged
+    exactly that state (see ``record_state``), and recorded there when they had to be computed.
+    """
     from .engine import is_shown, selected_paths
 
     root = Path(result.root)
@@ -292,13 +300,11 @@ def attribute(result: Result, options: Options, change: Change) -> Result:
     shown = list(in_changed)
     notes = list(result.notes) + list(change.notes)
     if elsewhere:
-        before = _run_before(result, options, change, {f.rule for f in elsewhere})
-        counts: dict[tuple[str, ...], int] = {}
-        for finding in before.all_findings:
-            key = baseline.finding_key(finding, before)
-            counts[key] = counts.get(key, 0) + 1
+        from .baseline import finding_key
+
+        counts = _before_counts(result, options, change, cache)
         for finding in elsewhere:
-            key = baseline.finding_key(finding, result)
+            key = finding_key(finding, result)
             if counts.get(key, 0) > 0:
                 counts[key] -= 1
             else:
@@ -307,28 +313,117 @@ def attribute(result: Result, options: Options, change: Change) -> Result:
     return replace(result, findings=shown, notes=notes)
 
 
-def _run_before(result: Result, options: Options, change: Change, rules: set[str]) -> Result:
-    """Evaluate the before-state, running only ``rules`` (those with findings to attribute).
-
-    Unused-suppression findings depend on every other rule's findings, so when one of them is to
-    be attributed the before-state runs the same rules as the current run.
-    """
-    from .engine import run
-
-    select, ignore = sorted(rules), []
-    if any(rule.startswith("suppression-") for rule in rules):
-        select, ignore = list(options.select), list(options.ignore)
-
+def _before_counts(result: Result, options: Options, change: Change, cache: Optional[Cache]) -> Counts:
+    """The findings of the before-state, counted by baseline key: from the cache when an earlier
+    run judged that very state, else by linting a snapshot of it (and recording the answer)."""
     root = Path(result.root)
     old = base_contents(root, change)
+    key = None
+    if cache is not None:
+        from .cache import content_digest
+
+        digests = cache.digests(root, [rel for rel in judged_files(result) if rel not in old])
+        digests.update((rel, content_digest(content)) for rel, content in old.items() if content is not None)
+        key = state_key(options, root, digests)
+        counts = recorded_state(cache, key)
+        if counts is not None:
+            or_off(options.timings).note("cache: the before-state's findings were recorded by an earlier run")
+            return counts
+    with or_off(options.timings).stage("before-state"):
+        before = _run_before(result, options, change, old)
+    counts = finding_counts(before)
+    if cache is not None and key is not None and before.complete:
+        _store_state(cache, key, counts)
+    return counts
+
+
+def _run_before(result: Result, options: Options, change: Change, old: dict[str, Optional[bytes]]) -> Result:
+    """Evaluate the before-state: a snapshot of the work tree with the changed paths put back to
+    ``old``, linted with the same rules as the current run. (All of them, not only those with
+    findings to attribute: a rule's findings depend on which other rules ran -- unused
+    suppressions, and schema- findings yield to a domain rule on the same line -- and the answer
+    is recorded for reuse.)"""
+    from .engine import run
+
+    root = Path(result.root)
     present = [f.path for f in result.index.files]
-    policy_names = [n for n in (".homeops-lint.yaml", ".homeops-lint.yml") if (root / n).is_file()]
     git_dir = _git_dir(root)
     parent = git_dir if git_dir is not None and os.access(git_dir, os.W_OK) else None
     with tempfile.TemporaryDirectory(prefix="homeops-lint-before-", dir=parent) as tmp:
         snapshot = Path(tmp)
-        build_snapshot(root, [*present, *policy_names], old, snapshot)
+        build_snapshot(root, [*present, *_policy_names(root)], old, snapshot)
         return run(Options(paths=[str(snapshot)], root=str(snapshot),
                            config=_config_in(snapshot, root, options.config),
-                           select=select, ignore=ignore,
-                           extra_exclude=list(options.extra_exclude)))
+                           select=list(options.select), ignore=list(options.ignore),
+                           extra_exclude=list(options.extra_exclude), rule_dirs=list(options.rule_dirs)))
+
+
+def _policy_names(root: Path) -> list[str]:
+    return [name for name in POLICY_NAMES if (root / name).is_file()]
+
+
+# --- judged states, recorded --------------------------------------------------------------------
+# A run records the findings of the tree state it judged, as baseline keys (never a value), under
+# a key made of that state's file contents, the rules asked for and the tool itself. The
+# before-state of a later run is such a state too, so when an earlier run judged exactly it (the
+# usual case: the previous commit's hook, or a lint, judged what is now HEAD plus the unchanged
+# work tree) its findings are read back instead of linting a snapshot again.
+Counts = dict[Key, int]
+
+
+def judged_files(result: Result) -> list[str]:
+    """The files that make up the state ``result`` judged: every file it read, and the policy."""
+    return sorted({f.path for f in result.index.files} | set(_policy_names(Path(result.root))))
+
+
+def state_key(options: Options, root: Path, digests: dict[str, str]) -> str:
+    """The key of a judged state: its files' contents (``digests``), the rules and the tool."""
+    from .cache import code_stamp, file_digest, folder_stamp, key_of
+
+    config: Optional[list[str]] = None
+    if options.config:
+        full = Path(options.config).absolute()
+        try:  # inside the root, its content is one of the state's files
+            config = ["in", full.relative_to(root.absolute()).as_posix()]
+        except ValueError:
+            config = ["out", str(full), file_digest(str(full))]
+    return key_of("state", code_stamp(), sorted(options.select), sorted(options.ignore), config,
+                  options.rule_dirs, folder_stamp(Path(d) for d in options.rule_dirs), sorted(digests.items()))
+
+
+def finding_counts(result: Result) -> Counts:
+    """Every finding of ``result`` (after suppression, whatever the shown paths), by baseline key."""
+    from .baseline import finding_key
+
+    counts: Counts = {}
+    for finding in result.all_findings:
+        key = finding_key(finding, result)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def record_state(cache: Cache, result: Result, options: Options) -> None:
+    """Record the findings of the state ``result`` judged (a complete run with ``options``)."""
+    if not result.complete:
+        return
+    root = Path(result.root)
+    _store_state(cache, state_key(options, root, cache.digests(root, judged_files(result))), finding_counts(result))
+
+
+def recorded_state(cache: Cache, key: str) -> Optional[Counts]:
+    """The findings recorded under ``key``, or None when there are none (or the entry is damaged)."""
+    entry = cache.get("state", key)
+    records = entry.get("findings") if isinstance(entry, dict) else None
+    if not isinstance(records, list):
+        return None
+    counts: Counts = {}
+    for record in records:
+        if not (isinstance(record, list) and len(record) == len(FIELDS) + 1
+                and all(isinstance(part, str) for part in record[:-1]) and isinstance(record[-1], int)):
+            return None
+        counts[tuple(record[:-1])] = record[-1]
+    return counts
+
+
+def _store_state(cache: Cache, key: str, counts: Counts) -> None:
+    cache.put("state", key, {"findings": [[*k, n] for k, n in sorted(counts.items())]})

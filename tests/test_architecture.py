@@ -1,8 +1,10 @@
 """The package's import graph: no cycle, and the library never imports the commands.
 
 The graph is read from the source with ``ast``: every ``import`` and ``from ... import`` in a
-module, at the top, inside functions and under ``TYPE_CHECKING`` alike, so that a cycle hidden in a
-function body (which only bites at run time, on one code path) is caught too.
+module, at the top and inside functions alike, so that a cycle hidden in a function body (which
+only bites at run time, on one code path) is caught too. Imports under ``if TYPE_CHECKING:`` never
+run, so they make no cycle (a lower module may name a type of a higher one in an annotation); the
+layering rule counts them all the same: the library does not even name the commands.
 """
 from __future__ import annotations
 
@@ -20,11 +22,33 @@ def module_name(path: Path, package: Path = PACKAGE) -> str:
     return ".".join(parts)
 
 
-def imported_modules(path: Path, name: str, known: set[str]) -> set[str]:
+def is_type_checking(node: ast.AST) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def import_nodes(tree: ast.AST, type_only: bool) -> list[ast.AST]:
+    """Every import statement below ``tree``; those under ``if TYPE_CHECKING:`` only with ``type_only``."""
+    out: list[ast.AST] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            out.append(node)
+        for child in ast.iter_child_nodes(node):
+            if type_only or not is_type_checking(child):
+                todo.append(child)
+            else:
+                todo.extend(child.orelse)  # type: ignore[attr-defined]
+    return out
+
+
+def imported_modules(path: Path, name: str, known: set[str], type_only: bool = False) -> set[str]:
     """The package modules ``path`` imports (a ``from pkg import sub`` names the submodule)."""
     package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
     out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in import_nodes(ast.parse(path.read_text(encoding="utf-8"), str(path)), type_only):
         if isinstance(node, ast.Import):
             out.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -39,10 +63,11 @@ def imported_modules(path: Path, name: str, known: set[str]) -> set[str]:
     return {target for target in out if target in known and target != name}
 
 
-def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
+def import_graph(package: Path = PACKAGE, type_only: bool = False) -> dict[str, set[str]]:
+    """Module -> the package modules it imports (with ``type_only``, also those only annotations need)."""
     paths = {module_name(path, package): path for path in package.rglob("*.py")}
     known = set(paths)
-    return {name: imported_modules(path, name, known) for name, path in paths.items()}
+    return {name: imported_modules(path, name, known, type_only) for name, path in paths.items()}
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -99,11 +124,16 @@ def test_the_graph_sees_imports_inside_functions(tmp_path):
     (package / "commands" / "__init__.py").write_text("")
     (package / "a.py").write_text("from . import b\n")
     (package / "b.py").write_text("def late():\n    from .a import thing\n    from .commands import lint\n")
+    (package / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .b import late\n"
+                                  "else:\n    from . import d\n")
+    (package / "d.py").write_text("from .c import x\n")
     (package / "commands" / "lint.py").write_text("import json\n")
     graph = import_graph(package)
     assert graph["homeops_lint.b"] == {"homeops_lint.a", "homeops_lint.commands.lint"}
+    assert graph["homeops_lint.c"] == {"homeops_lint.d"}  # the TYPE_CHECKING branch never runs
+    assert import_graph(package, type_only=True)["homeops_lint.c"] == {"homeops_lint.b", "homeops_lint.d"}
     assert graph["homeops_lint.commands.lint"] == set()  # the standard library is not part of the graph
-    assert cycles(graph) == [["homeops_lint.a", "homeops_lint.b"]]
+    assert cycles(graph) == [["homeops_lint.a", "homeops_lint.b"], ["homeops_lint.c", "homeops_lint.d"]]
     assert is_command("homeops_lint.commands.lint") and not is_command("homeops_lint.b")
 
 
@@ -114,7 +144,7 @@ def test_no_import_cycle():
 
 
 def test_the_library_never_imports_the_commands():
-    graph = import_graph()
+    graph = import_graph(type_only=True)
     assert "homeops_lint.commands.lint" in graph and "homeops_lint.engine" in graph
     wrong = sorted(f"{name} imports {target}" for name, targets in graph.items() if not is_command(name)
                    for target in targets if is_command(target))

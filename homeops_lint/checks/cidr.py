@@ -230,13 +230,14 @@ def _check_family(ctx: Context, group: Group) -> None:
             missing = sorted(set(pods) ^ set(services))
             target = lists["services"][0] if len(services) < len(pods) else lists["pods"][0]
             _report(ctx, "cidr-family", target,
-                    f"{group.label} has {_fam(pods)} pod network(s) but {_fam(services)} service network(s); "
+                    f"{group.label} has {_family_names(pods)} pod network(s) but {_family_names(services)} "
+                    "service network(s); "
                     f"dual-stack needs one of each per family (add the {', '.join(family_name(v) for v in missing)} "
                     "one, or drop the other)")
         elif len(pods) == len(services) and pods != services:
             _report(ctx, "cidr-family", lists["services"][0],
-                    f"{group.label} lists pods as {_fam(pods)} but services as {_fam(services)}; the first entry is the "
-                    "primary family, keep the same order in both")
+                    f"{group.label} lists pods as {_family_names(pods)} but services as {_family_names(services)}; "
+                    "the first entry is the primary family, keep the same order in both")
     for value in group.of("native-routing"):
         wanted = 4 if "ipv4" in value.source.lower() else 6
         if value.family and value.family != wanted:
@@ -250,7 +251,7 @@ def _check_family(ctx: Context, group: Group) -> None:
                     f"{value.text}; move it to the other family's list")
 
 
-def _fam(families: list[int]) -> str:
+def _family_names(families: list[int]) -> str:
     return "+".join(family_name(v) for v in families)
 
 

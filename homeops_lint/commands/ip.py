@@ -272,7 +272,7 @@ def render_answer(found: Answer, fmt: str, color: bool) -> str:
                              + _paint(mark, _RED if row.problem else _CYAN, color))
         else:
             lines.append(f"{address}: {_free_state(found, address)}")
-        for _a, keys in found.pinned:
+        for _address, keys in found.pinned:
             lines.append(f"  pinned in the policy to {', '.join(keys)}")
         return "\n".join(lines) + "\n"
     lines.append(f"{query.text} ({query.range.size} address{'es' if query.range.size != 1 else ''}): "

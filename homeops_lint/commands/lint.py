@@ -13,6 +13,7 @@ from .. import __version__
 from ..errors import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from ..options import Options, split_values
 from ..output import use_color, write_output
+from ..timing import or_off
 from . import SUBCOMMANDS
 
 if TYPE_CHECKING:
@@ -93,41 +94,45 @@ def lint_with(args: Any, change: Optional[Change] = None, root: Optional[str] = 
         fixed = run_fixes(options, write=not args.diff, unsafe=args.unsafe_fixes)
         if args.diff:
             return fixed
-    cache, replay_key = None, None
-    if change is None and not (args.staged or args.changed or args.fix or args.diff):
-        cache, replay_key = _replay_lookup(args, options)
-        if cache is not None and replay_key is not None and _replay(cache, replay_key, args, options):
+    # The cache replays a whole-repo run's output; a changed-files run records the state it judged,
+    # and reads its before-state from there (gitchanges.attribute).
+    scoped = change is not None or bool(args.staged or args.changed)
+    replays = not (scoped or args.fix or args.diff)
+    cache = _open_cache(args, options) if replays or scoped else None
+    replay_key = None
+    if cache is not None and replays:
+        replay_key = _replay_key(cache, args, options)
+        if replay_key is not None and _replay(cache, replay_key, args, options):
             return cache.replayed_code
     from ..engine import enabled_rules, run
     from ..report import embeds_statistics
     from ..report.common import ReportOptions, statistics
 
     result = run(options)
+    timings = or_off(options.timings)
+    if cache is not None and scoped:
+        from ..gitchanges import record_state
+
+        with timings.stage("cache: record"):
+            record_state(cache, result, options)  # the next commit's before-state is this one
     if args.baseline:  # first, so that baselined findings never need attributing to a change
         from ..baseline import apply
 
         enabled = enabled_rules(result.catalog, result.policy, options.select, options.ignore)
         result = apply(result, args.baseline, enabled)
-    if change is None and (args.staged or args.changed):
+    if scoped:
         from .. import gitchanges
 
-        change = gitchanges.staged(result.root) if args.staged else gitchanges.changed(result.root, args.changed)
-    if change is not None:
-        from ..gitchanges import attribute
-
-        result = attribute(result, options, change)
+        if change is None:
+            change = gitchanges.staged(result.root) if args.staged else gitchanges.changed(result.root, args.changed)
+        result = gitchanges.attribute(result, options, change, cache)
     before = "" if args.quiet else "".join(f"homeops-lint: {note}\n" for note in result.notes)
     if not result.files:  # even with --quiet: a run that read nothing must not pass unnoticed
         before += f"homeops-lint: warning: no files were linted under {result.root}\n"
     sys.stderr.write(before)
     report_options = ReportOptions(color=use_color(args.color, sys.stdout) and not args.output,
                                    quiet=args.quiet, statistics=args.statistics)
-    timings = options.timings
-    if timings is not None:
-        with timings.stage("report"):
-            text = _render(args, result, report_options, options)
-            write_output(text, args.output)
-    else:
+    with timings.stage("report"):
         text = _render(args, result, report_options, options)
         write_output(text, args.output)
     after = ""
@@ -141,8 +146,8 @@ def lint_with(args: Any, change: Optional[Change] = None, root: Optional[str] = 
         code = EXIT_ERROR
     if cache is not None and replay_key is not None and result.complete:
         cache.put("out", replay_key, {"before": before, "text": text, "after": after, "code": code})
-    if timings is not None:
-        sys.stderr.write(timings.render())
+    if options.timings is not None:
+        sys.stderr.write(options.timings.render())
     return code
 
 
@@ -158,39 +163,49 @@ def _render(args: Any, result: Result, report_options: ReportOptions, options: O
     return text
 
 
-def _replay_lookup(args: Any, options: Options) -> tuple[Optional[Cache], Optional[str]]:
-    """(cache, key) for this invocation, or (None, None) when the cache is off or unusable."""
+def _open_cache(args: Any, options: Options) -> Optional[Cache]:
+    """The cache folder of this run, or None when the cache is off or unusable. A cache folder
+    the user put inside the tree is left out of the linted files."""
     if getattr(args, "no_cache", False) or os.environ.get("HOMEOPS_LINT_NO_CACHE"):
-        return None, None
+        return None
     from pathlib import Path
 
-    from ..cache import Cache, default_dir, file_digest, key_of, tree_key
+    from ..cache import Cache, default_dir
     from ..discover import lint_root
 
-    timings = options.timings
     try:
         root = lint_root(options.root, options.paths)
         chosen = getattr(args, "cache_dir", None)
         cache = Cache(Path(chosen).absolute() if chosen else default_dir(root))
-        try:  # a cache folder the user put inside the tree is never linted
+        try:
             inside = cache.folder.resolve().relative_to(root.resolve()).as_posix()
             if inside != ".":
                 options.extra_exclude.append("/" + inside)
         except ValueError:
             pass
+    except Exception:  # noqa: BLE001 - the engine reports usage errors itself; the cache never fails a run
+        return None
+    return cache
+
+
+def _replay_key(cache: Cache, args: Any, options: Options) -> Optional[str]:
+    """The key of this invocation's output, or None when the tree cannot be keyed."""
+    from ..cache import file_digest, key_of, tree_key
+
+    timings = options.timings
+    try:
         if timings is not None:
             with timings.stage("cache key"):
                 tree = tree_key(options, cache)
         else:
             tree = tree_key(options, cache)
     except Exception:  # noqa: BLE001 - the engine reports policy/usage errors itself; the cache never fails a run
-        return None, None
+        return None
     color = use_color(args.color, sys.stdout) and not args.output
     shown = sorted(options.show_only) if options.show_only is not None else None
-    key = key_of(tree, args.format, args.output, args.quiet, args.statistics, color, args.exit_zero,
-                 args.baseline, file_digest(args.baseline), os.getcwd(),
-                 [os.path.abspath(p) for p in options.paths], shown)
-    return cache, key
+    return key_of(tree, args.format, args.output, args.quiet, args.statistics, color, args.exit_zero,
+                  args.baseline, file_digest(args.baseline), os.getcwd(),
+                  [os.path.abspath(p) for p in options.paths], shown)
 
 
 def _replay(cache: Cache, key: str, args: Any, options: Options) -> bool:

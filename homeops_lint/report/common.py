@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..model import Finding, Severity
+
+if TYPE_CHECKING:
+    from ..engine import Result
 
 MASK = "********"
 
@@ -96,7 +99,7 @@ def _credential_assignment(text: str) -> Optional["re.Match[str]"]:
     return None
 
 
-def source_line(result: Any, finding: Finding) -> str:
+def source_line(result: Result, finding: Finding) -> str:
     """The finding's source line, tabs expanded and every secret of its file masked."""
     source = result.index.file(finding.path) if hasattr(result.index, "file") else None
     if source is None:
@@ -107,14 +110,14 @@ def source_line(result: Any, finding: Finding) -> str:
     return mask_line(text.replace("\t", " "), tuple(finding.mask) + result.masks_for(finding.path))
 
 
-def mask_message(result: Any, finding: Finding) -> str:
+def mask_message(result: Optional[Result], finding: Finding) -> str:
     """The finding's message with every secret of its file hidden (a declarative rule's
     ``{value}``, another rule's wording), key names left readable."""
     masker = getattr(result, "masker", None)
     return masker.message(finding) if masker is not None else mask_text(finding.message, finding.mask)
 
 
-def finding_dict(finding: Finding, result: Any = None) -> dict[str, Any]:
+def finding_dict(finding: Finding, result: Optional[Result] = None) -> dict[str, Any]:
     return {
         "rule": finding.rule,
         "severity": finding.severity.value,
@@ -127,7 +130,7 @@ def finding_dict(finding: Finding, result: Any = None) -> dict[str, Any]:
     }
 
 
-def summary(result: Any) -> dict[str, Any]:
+def summary(result: Result) -> dict[str, Any]:
     findings = result.findings
     return {
         "errors": sum(1 for f in findings if f.severity == Severity.ERROR),
@@ -147,7 +150,7 @@ def statistics(findings: list[Finding]) -> list[tuple[str, str, int]]:
     return sorted(((r, s, n) for (r, s), n in counts.items()), key=lambda t: (-t[2], t[0]))
 
 
-def repo_prefix(result: Any) -> str:
+def repo_prefix(result: Result) -> str:
     """The linted root's folder inside its git work tree ("" at the top, else "sub/dir/").
 
     CI annotations (SARIF, GitHub, GitLab) resolve paths against the repository checkout, which is

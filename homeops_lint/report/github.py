@@ -7,10 +7,13 @@ LF, and in properties also ``:`` and ``,``). Paths are relative to the repositor
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..model import Severity
 from .common import ReportOptions, mask_message, repo_prefix, statistics
+
+if TYPE_CHECKING:
+    from ..engine import Result
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -23,7 +26,7 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(result: Any, options: ReportOptions) -> str:
+def render(result: Result, options: ReportOptions) -> str:
     prefix = repo_prefix(result)
     lines = []
     for finding in result.findings:

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..model import Severity
 from .common import ReportOptions, mask_message, repo_prefix
+
+if TYPE_CHECKING:
+    from ..engine import Result
 
 EMBEDS_STATISTICS = False
 SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
 
 
-def render(result: Any, options: ReportOptions) -> str:
+def render(result: Result, options: ReportOptions) -> str:
     from ..baseline import finding_key
 
     prefix = repo_prefix(result)

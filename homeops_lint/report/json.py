@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .common import ReportOptions, finding_dict, statistics, summary
 
+if TYPE_CHECKING:
+    from ..engine import Result
 
-def render(result: Any, options: ReportOptions) -> str:
+
+def render(result: Result, options: ReportOptions) -> str:
     payload: dict[str, Any] = {
         "version": 1,
         "findings": [finding_dict(f, result) for f in result.findings],

@@ -9,13 +9,16 @@ passing test case, so "0 tests" never reads as "nothing ran". ``--statistics`` b
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 from .common import ReportOptions, mask_message, statistics, summary
 
+if TYPE_CHECKING:
+    from ..engine import Result
 
-def render(result: Any, options: ReportOptions) -> str:
+
+def render(result: Result, options: ReportOptions) -> str:
     counts = summary(result)
     root = ET.Element("testsuites", name="homeops-lint", tests=str(max(len(result.findings), 1)),
                       failures=str(len(result.findings)), errors="0")

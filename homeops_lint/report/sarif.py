@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..model import Severity
 from .common import ReportOptions, mask_message, repo_prefix, source_line, statistics
+
+if TYPE_CHECKING:
+    from ..engine import Result
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -61,7 +64,7 @@ def _result(finding: Any, index: int, prefix: str, line_text: str, key_hash: str
     return out
 
 
-def render(result: Any, options: ReportOptions) -> str:
+def render(result: Result, options: ReportOptions) -> str:
     from ..baseline import finding_key
 
     prefix = repo_prefix(result)

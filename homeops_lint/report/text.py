@@ -1,23 +1,26 @@
 """Human output in the style of ruff's ``full`` format: location, rule, message, source, caret."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..model import Severity
 from .common import ReportOptions, mask_message, source_line, statistics, summary
 
+if TYPE_CHECKING:
+    from ..engine import Result
+
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
 
-def _c(text: str, code: str, on: bool) -> str:
+def _paint(text: str, code: str, on: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if on else text
 
 
-def render(result: Any, options: ReportOptions) -> str:
+def render(result: Result, options: ReportOptions) -> str:
     lines: list[str] = []
     for finding in result.findings:
-        where = _c(f"{finding.path}:{finding.line}:{finding.column}:", "1", options.color)
-        rule = _c(finding.rule, "1;" + _COLORS[finding.severity], options.color)
+        where = _paint(f"{finding.path}:{finding.line}:{finding.column}:", "1", options.color)
+        rule = _paint(finding.rule, "1;" + _COLORS[finding.severity], options.color)
         message = mask_message(result, finding)
         resource = f" [{finding.resource}]" if finding.resource else ""
         lines.append(f"{where} {rule} {message}{resource}")
@@ -28,7 +31,7 @@ def render(result: Any, options: ReportOptions) -> str:
             gutter = " " * len(str(finding.line))
             lines.append(f"{gutter} |")
             lines.append(f"{finding.line} | {text}")
-            lines.append(f"{gutter} | {' ' * max(finding.column - 1, 0)}{_c('^', _COLORS[finding.severity], options.color)}")
+            lines.append(f"{gutter} | {' ' * max(finding.column - 1, 0)}{_paint('^', _COLORS[finding.severity], options.color)}")
             lines.append("")
     if options.statistics:
         for rule, severity, count in statistics(result.findings):
