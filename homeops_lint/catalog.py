@@ -13,7 +13,7 @@ from typing import Any, Iterable, Optional
 
 from . import yamlload
 from .errors import UsageError, UserError
-from .model import Severity
+from .model import Severity, to_plain
 from .resources import data_dir
 
 FAMILIES = ("parse", "policy", "suppression", "lb", "bgp", "cidr", "bootstrap", "flux", "secret",
@@ -242,10 +242,8 @@ def validate_rule_file(data: Any, path: Path) -> None:
 
     import jsonschema_rs
 
-    from .policy import _plain
-
     schema = json.loads((data_dir("schemas") / "rule.schema.json").read_text())
-    plain = _plain(data)
+    plain = to_plain(data)
     if not jsonschema_rs.validator_for(schema).is_valid(plain):
         _explain_rule_file(schema, plain, data, path)
     entries = plain.get("rules") if isinstance(plain.get("rules"), list) else [plain]

@@ -6,9 +6,13 @@ the shape of the policy's ``architecture`` key, so ``homeops-lint init`` can wri
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from .model import DocClass
+
+if TYPE_CHECKING:
+    from .index import RepoIndex
+    from .policy import Policy
 
 POOL_KINDS = ("CiliumLoadBalancerIPPool",)
 
@@ -55,7 +59,7 @@ def _add(networks: dict[str, list[str]], key: str, values: Any) -> None:
             bucket.append(value)
 
 
-def infer_architecture(index: Any) -> dict[str, Any]:
+def infer_architecture(index: RepoIndex) -> dict[str, Any]:
     pools: dict[str, Any] = {}
     for applied in index.applied_of_kind("CiliumLoadBalancerIPPool", "IPAddressPool"):
         doc = applied.doc
@@ -85,7 +89,7 @@ def infer_architecture(index: Any) -> dict[str, Any]:
     return architecture
 
 
-def _bgp(index: Any) -> dict[str, Any]:
+def _bgp(index: RepoIndex) -> dict[str, Any]:
     for applied in index.applied_of_kind("CiliumBGPClusterConfig"):
         for instance in applied.doc.get("spec", "bgpInstances") or []:
             if not isinstance(instance, dict):
@@ -136,7 +140,7 @@ def _interfaces(doc: Any) -> list[tuple[str, Any]]:
     return flat
 
 
-def infer_node_networks(index: Any) -> tuple[list[str], str]:
+def infer_node_networks(index: RepoIndex) -> tuple[list[str], str]:
     """The node subnets, from the interface addresses (``a.b.c.d/nn``) and routes Talos and talhelper
     declare, and a comment saying where they came from; ([], why) when the prefix is not written."""
     from .ipmath import RangeError, parse_address, parse_cidr
@@ -204,7 +208,7 @@ def infer_loadbalancer_network(architecture: dict[str, Any]) -> tuple[list[str],
     return out, "the smallest network that holds every pool"
 
 
-def render_pins(index: Any, policy: Any) -> list[str]:
+def render_pins(index: RepoIndex, policy: Policy) -> list[str]:
     """``addresses:`` lines pinning today's LoadBalancer allocations (``init --pin-addresses``)."""
     from .ipplan import build_plan
 
@@ -232,7 +236,7 @@ def _yaml_list(values: list[str]) -> str:
     return "[" + ", ".join(f'"{v}"' for v in values) + "]"
 
 
-def render_policy(index: Any, policy: Any = None, pin_addresses: bool = False) -> str:
+def render_policy(index: RepoIndex, policy: Optional[Policy] = None, pin_addresses: bool = False) -> str:
     """The inferred policy as a commented YAML file for ``homeops-lint init``."""
     architecture = infer_architecture(index)
     nodes, nodes_note = infer_node_networks(index)
@@ -280,7 +284,7 @@ def render_policy(index: Any, policy: Any = None, pin_addresses: bool = False) -
     return "\n".join(lines)
 
 
-def infer_bootstrap(index: Any) -> list[str]:
+def infer_bootstrap(index: RepoIndex) -> list[str]:
     """bootstrap_only entries for ``init``: what the bootstrap phase installs, as the repo shows it."""
     from .components import SourceLookup, bootstrap_definitions, load_components, match_document
 

@@ -117,3 +117,14 @@ def test_the_hook_writes_nothing_into_the_repository(repo, tmp_path):
     hook(repo, tmp_path / "cold")  # a miss: the snapshot lives in .git only while it runs
     assert listing(repo) == before
     assert sorted(p.name.split("-")[0] for p in warm.iterdir()) == ["stat", "state", "state"]
+
+
+def test_a_lint_of_the_clean_tree_serves_the_first_hook(repo, tmp_path):
+    warm = tmp_path / "warm"
+    env = {**ENV, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    linted = subprocess.run([sys.executable, "-m", "homeops_lint", "--cache-dir", str(warm), "."], cwd=repo, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert linted.returncode == 1 and "apps/legacy.yaml" in linted.stdout
+    shrink_pool(repo)
+    done = hook(repo, warm)
+    assert HIT_NOTE in done.stderr and done.stdout == hook(repo, None).stdout

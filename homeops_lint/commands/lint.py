@@ -17,6 +17,8 @@ from ..timing import or_off
 from . import SUBCOMMANDS
 
 if TYPE_CHECKING:
+    from argparse import Namespace
+
     from ..cache import Cache
     from ..engine import Result
     from ..gitchanges import Change
@@ -74,7 +76,7 @@ def main(argv: Sequence[str]) -> int:
     return lint_with(parser().parse_args(list(argv)))
 
 
-def lint_with(args: Any, change: Optional[Change] = None, root: Optional[str] = None,
+def lint_with(args: Namespace, change: Optional[Change] = None, root: Optional[str] = None,
               paths: Optional[list[str]] = None) -> int:
     """Lint with parsed ``args``; ``change`` narrows the shown findings to those it concerns."""
     # The engine (and everything it imports) is loaded only when the cache cannot replay the run.
@@ -94,8 +96,8 @@ def lint_with(args: Any, change: Optional[Change] = None, root: Optional[str] = 
         fixed = run_fixes(options, write=not args.diff, unsafe=args.unsafe_fixes)
         if args.diff:
             return fixed
-    # The cache replays a whole-repo run's output; a changed-files run records the state it judged,
-    # and reads its before-state from there (gitchanges.attribute).
+    # The cache replays a whole-repo run's output; every run that lints records the state it
+    # judged, where a changed-files run finds its before-state (gitchanges.attribute).
     scoped = change is not None or bool(args.staged or args.changed)
     replays = not (scoped or args.fix or args.diff)
     cache = _open_cache(args, options) if replays or scoped else None
@@ -110,11 +112,11 @@ def lint_with(args: Any, change: Optional[Change] = None, root: Optional[str] = 
 
     result = run(options)
     timings = or_off(options.timings)
-    if cache is not None and scoped:
+    if cache is not None:
         from ..gitchanges import record_state
 
         with timings.stage("cache: record"):
-            record_state(cache, result, options)  # the next commit's before-state is this one
+            record_state(cache, result, options)  # the next commit's before-state is, usually, this one
     if args.baseline:  # first, so that baselined findings never need attributing to a change
         from ..baseline import apply
 
@@ -151,7 +153,7 @@ def lint_with(args: Any, change: Optional[Change] = None, root: Optional[str] = 
     return code
 
 
-def _render(args: Any, result: Result, report_options: ReportOptions, options: Options) -> str:
+def _render(args: Namespace, result: Result, report_options: ReportOptions, options: Options) -> str:
     from ..report import render
 
     text = render(args.format, result, report_options)
@@ -163,7 +165,7 @@ def _render(args: Any, result: Result, report_options: ReportOptions, options: O
     return text
 
 
-def _open_cache(args: Any, options: Options) -> Optional[Cache]:
+def _open_cache(args: Namespace, options: Options) -> Optional[Cache]:
     """The cache folder of this run, or None when the cache is off or unusable. A cache folder
     the user put inside the tree is left out of the linted files."""
     if getattr(args, "no_cache", False) or os.environ.get("HOMEOPS_LINT_NO_CACHE"):
@@ -188,7 +190,7 @@ def _open_cache(args: Any, options: Options) -> Optional[Cache]:
     return cache
 
 
-def _replay_key(cache: Cache, args: Any, options: Options) -> Optional[str]:
+def _replay_key(cache: Cache, args: Namespace, options: Options) -> Optional[str]:
     """The key of this invocation's output, or None when the tree cannot be keyed."""
     from ..cache import file_digest, key_of, tree_key
 
@@ -208,7 +210,7 @@ def _replay_key(cache: Cache, args: Any, options: Options) -> Optional[str]:
                   [os.path.abspath(p) for p in options.paths], shown)
 
 
-def _replay(cache: Cache, key: str, args: Any, options: Options) -> bool:
+def _replay(cache: Cache, key: str, args: Namespace, options: Options) -> bool:
     """Write the cached output of an identical earlier run; False when there is none."""
     entry = cache.get("out", key)
     if not (isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("before", "text", "after"))

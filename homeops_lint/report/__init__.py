@@ -1,14 +1,20 @@
 """Reporters: one module per output format, each with ``render(result, options) -> str``."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..engine import Result
+    from .common import ReportOptions
+
 FORMATS = ("text", "json", "json-lines", "sarif", "junit", "github", "gitlab")
 
 
-def render(fmt: str, result, options) -> str:  # type: ignore[no-untyped-def]
+def render(fmt: str, result: Result, options: ReportOptions) -> str:
     import importlib
 
     module = importlib.import_module(f"homeops_lint.report.{fmt.replace('-', '_')}")
-    return module.render(result, options)
+    return module.render(result, options)  # type: ignore[no-any-return]
 
 
 def embeds_statistics(fmt: str) -> bool:
