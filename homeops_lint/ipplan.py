@@ -20,11 +20,15 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from .ipmath import IPAddress, IPRange, RangeError, address_of, parse_address, parse_range
 from .network import Pool, Request, Workload, collect_requests, cilium_version, first_last_reserved, \
     ignored_reason, manifest_pools, policy_pools, selector_matches, service_workload, sharing_conflict
+
+if TYPE_CHECKING:
+    from .index import RepoIndex
+    from .policy import Policy
 
 STATUS_MARK = {"ok": "", "shared": "shared", "duplicate": "DUPLICATE", "unpooled": "NO POOL",
                "disabled": "POOL DISABLED", "reserved": "RESERVED", "not-lb": "NOT A LOADBALANCER",
@@ -221,7 +225,7 @@ class Pins:
         return {a for pin in self.pins for a in pin.addresses}
 
 
-def read_pins(policy: Any) -> Pins:
+def read_pins(policy: Policy) -> Pins:
     entries = policy.architecture.get("addresses")
     pins = Pins()
     if not isinstance(entries, dict):
@@ -246,7 +250,7 @@ class ClusterNames:
     a repository with one tree and no such folder names it after the repository's folder, and
     several trees without one are named by their entrypoint's folder."""
 
-    def __init__(self, index: Any) -> None:
+    def __init__(self, index: RepoIndex) -> None:
         self.roots = [n.root for n in index.graph.roots if getattr(n, "root", None) is not None]
         first = index.files[0] if index.files else None
         base = first.abspath[: -len(first.path)].rstrip("/\\") if first is not None and \
@@ -315,12 +319,12 @@ def workload_key(workload: Workload) -> str:
     return f"{namespace}/{workload.doc.name}" + (f":{key}" if key else "")
 
 
-def build_plan(index: Any, policy: Any) -> Plan:
+def build_plan(index: RepoIndex, policy: Policy) -> Plan:
     """The plan of every cluster; built once per run and shared by the command and the rules."""
     return index.derived(("ip-plan", id(policy)), lambda: _build(index, policy))  # type: ignore[no-any-return]
 
 
-def _roots_of(index: Any, applied: Any) -> list[Any]:
+def _roots_of(index: RepoIndex, applied: Any) -> list[Any]:
     roots = [a.root for a in index.applications(applied.doc)] or [applied.root]
     out: list[Any] = []
     for root in roots:
@@ -329,7 +333,7 @@ def _roots_of(index: Any, applied: Any) -> list[Any]:
     return out
 
 
-def _build(index: Any, policy: Any) -> Plan:
+def _build(index: RepoIndex, policy: Policy) -> Plan:
     cluster_name = ClusterNames(index)
     pins = read_pins(policy)
     version = cilium_version(index, policy)
@@ -464,7 +468,7 @@ def _overlap_values(block: IPRange, blocks: list[IPRange]) -> Iterable[int]:
                 yield from range(first, last + 1)
 
 
-def _count_dynamic(index: Any, policy: Any, clusters: dict[str, ClusterPlan], requests: Any,
+def _count_dynamic(index: RepoIndex, policy: Policy, clusters: dict[str, ClusterPlan], requests: Any,
                    cluster_name: ClusterNames) -> None:
     """LoadBalancer Services that ask for no address: the IPAM gives each one an address from a pool
     whose selector matches. One is charged to a pool only when that pool is the only one that can

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..context import Context
 from ..model import Pos
+
+if TYPE_CHECKING:
+    from ..engine import Result
 
 FAMILIES = ("docs",)
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdx")
@@ -165,7 +168,7 @@ def rewrite(text: str, plan: Any) -> str:
     return "\n".join(lines)
 
 
-def fix_text(result: Any, path: str, text: str) -> Optional[tuple[str, str, int]]:
+def fix_text(result: Result, path: str, text: str) -> Optional[tuple[str, str, int]]:
     """The ``--fix`` of a Markdown file: (new text, description, line), or None when nothing drifted."""
     if not path.lower().endswith(MARKDOWN_SUFFIXES) or MARKER not in text:
         return None
