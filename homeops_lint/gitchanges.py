@@ -322,9 +322,9 @@ def _before_counts(result: Result, options: Options, change: Change, cache: Opti
     if cache is not None:
         from .cache import content_digest
 
-        digests = cache.digests(root, [rel for rel in judged_files(result) if rel not in old])
+        digests = cache.digests(root, [rel for rel in judged_files(result, options) if rel not in old])
         digests.update((rel, content_digest(content)) for rel, content in old.items() if content is not None)
-        key = state_key(options, root, digests)
+        key = state_key(result, options, digests)
         counts = recorded_state(cache, key)
         if counts is not None:
             or_off(options.timings).note("cache: the before-state's findings were recorded by an earlier run")
@@ -346,12 +346,11 @@ def _run_before(result: Result, options: Options, change: Change, old: dict[str,
     from .engine import run
 
     root = Path(result.root)
-    present = [f.path for f in result.index.files]
     git_dir = _git_dir(root)
     parent = git_dir if git_dir is not None and os.access(git_dir, os.W_OK) else None
     with tempfile.TemporaryDirectory(prefix="homeops-lint-before-", dir=parent) as tmp:
         snapshot = Path(tmp)
-        build_snapshot(root, [*present, *_policy_names(root)], old, snapshot)
+        build_snapshot(root, judged_files(result, options), old, snapshot)
         return run(Options(paths=[str(snapshot)], root=str(snapshot),
                            config=_config_in(snapshot, root, options.config),
                            select=list(options.select), ignore=list(options.ignore),
@@ -371,24 +370,45 @@ def _policy_names(root: Path) -> list[str]:
 Counts = dict[Key, int]
 
 
-def judged_files(result: Result) -> list[str]:
-    """The files that make up the state ``result`` judged: every file it read, and the policy."""
-    return sorted({f.path for f in result.index.files} | set(_policy_names(Path(result.root))))
+def judged_files(result: Result, options: Options) -> list[str]:
+    """The files inside the root that make up the state ``result`` judged: every file it read, the
+    policy, and the rule files it loaded (custom rule folders, ``--config``), read or not."""
+    root = Path(result.root)
+    names = {f.path for f in result.index.files} | set(_policy_names(root))
+    inside, _outside = _rule_inputs(root, result, options)
+    return sorted(names | inside)
 
 
-def state_key(options: Options, root: Path, digests: dict[str, str]) -> str:
-    """The key of a judged state: its files' contents (``digests``), the rules and the tool."""
-    from .cache import code_stamp, file_digest, folder_stamp, key_of
-
-    config: Optional[list[str]] = None
+def _rule_inputs(root: Path, result: Result, options: Options) -> tuple[set[str], list[Path]]:
+    """The inputs besides the linted files: the files of the custom rule folders and of
+    ``--config`` inside the root (relative paths), and those outside it."""
+    inside: set[str] = set()
+    outside: list[Path] = []
+    folders = [root / d for d in result.policy.data.get("custom_rules", []) if isinstance(d, str)]
+    folders += [Path(d).absolute() for d in options.rule_dirs]
     if options.config:
-        full = Path(options.config).absolute()
-        try:  # inside the root, its content is one of the state's files
-            config = ["in", full.relative_to(root.absolute()).as_posix()]
+        folders.append(Path(options.config).absolute())
+    for folder in folders:
+        try:
+            base = folder.relative_to(root.absolute())
         except ValueError:
-            config = ["out", str(full), file_digest(str(full))]
-    return key_of("state", code_stamp(), sorted(options.select), sorted(options.ignore), config,
-                  options.rule_dirs, folder_stamp(Path(d) for d in options.rule_dirs), sorted(digests.items()))
+            outside.append(folder)
+            continue
+        if folder.is_file():
+            inside.add(base.as_posix())
+        elif folder.is_dir():  # the rule files the catalog reads from it
+            inside.update((base / path.name).as_posix() for path in folder.glob("*.y*ml") if path.is_file())
+    return inside, outside
+
+
+def state_key(result: Result, options: Options, digests: dict[str, str]) -> str:
+    """The key of a judged state: its files' contents (``digests``, inside the root), the rule
+    files outside the root, the rules asked for and the tool."""
+    from .cache import code_stamp, folder_stamp, key_of
+
+    _inside, outside = _rule_inputs(Path(result.root), result, options)
+    return key_of("state", code_stamp(), sorted(options.select), sorted(options.ignore),
+                  [str(path) for path in outside], folder_stamp(outside), sorted(digests.items()))
 
 
 def finding_counts(result: Result) -> Counts:
@@ -406,8 +426,8 @@ def record_state(cache: Cache, result: Result, options: Options) -> None:
     """Record the findings of the state ``result`` judged (a complete run with ``options``)."""
     if not result.complete:
         return
-    root = Path(result.root)
-    _store_state(cache, state_key(options, root, cache.digests(root, judged_files(result))), finding_counts(result))
+    digests = cache.digests(Path(result.root), judged_files(result, options))
+    _store_state(cache, state_key(result, options, digests), finding_counts(result))
 
 
 def recorded_state(cache: Cache, key: str) -> Optional[Counts]:

@@ -128,3 +128,42 @@ def test_a_lint_of_the_clean_tree_serves_the_first_hook(repo, tmp_path):
     shrink_pool(repo)
     done = hook(repo, warm)
     assert HIT_NOTE in done.stderr and done.stdout == hook(repo, None).stdout
+
+
+RULE = """id: home-no-nodeport
+severity: error
+summary: No NodePort Services.
+match: {kind: Service, applied: false}
+assert:
+  properties:
+    spec:
+      properties:
+        type: {not: {const: ClusterIP}}
+message: "{kind} {name}: `{path}` is {value}"
+"""
+NODEPORT = "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: apps}\nspec:\n  type: NodePort\n"
+
+
+def test_a_rule_file_the_lint_does_not_read_is_part_of_the_state(tmp_path):
+    """Custom rule files count even when the policy excludes them from the linted files: a state
+    recorded with another version of a rule never serves as the before-state."""
+    firing = RULE.replace("const: ClusterIP", "const: NodePort")
+    root = write_tree(tmp_path / "repo", {
+        ".homeops-lint.yaml": "version: 1\ncustom_rules: [rules]\nexclude: [rules/]\n",
+        "rules/nodeport.yaml": firing, "apps/svc.yaml": NODEPORT, "README.md": "hi\n"})
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "initial")
+    warm = tmp_path / "warm"
+    (root / "rules/nodeport.yaml").write_text(RULE)  # an experiment with a quieter rule, never staged
+    env = {**ENV, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    linted = subprocess.run([sys.executable, "-m", "homeops_lint", "--cache-dir", str(warm), "."], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert linted.returncode == 0 and "home-no-nodeport" not in linted.stdout
+    (root / "rules/nodeport.yaml").write_text(firing)  # back to the committed rule
+    (root / "README.md").write_text("hello\n")
+    git(root, "add", "README.md")
+    done = hook(root, warm)
+    assert HIT_NOTE not in done.stderr and RAN_BEFORE in done.stderr
+    assert "apps/svc.yaml" not in done.stdout  # its finding was there before this commit
+    assert done.stdout == hook(root, None).stdout
