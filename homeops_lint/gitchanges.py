@@ -384,11 +384,9 @@ def _rule_inputs(root: Path, result: Result, options: Options) -> tuple[set[str]
     ``--config`` inside the root (relative paths), and those outside it."""
     inside: set[str] = set()
     outside: list[Path] = []
-    folders = [root / d for d in result.policy.data.get("custom_rules", []) if isinstance(d, str)]
-    folders += [Path(d).absolute() for d in options.rule_dirs]
-    if options.config:
-        folders.append(Path(options.config).absolute())
-    for folder in folders:
+    named = [root / d for d in result.policy.data.get("custom_rules", []) if isinstance(d, str)]
+    named += [Path(d) for d in options.rule_dirs] + ([Path(options.config)] if options.config else [])
+    for folder in (Path(os.path.normpath(path.absolute())) for path in named):  # "../rules" is outside
         try:
             base = folder.relative_to(root.absolute())
         except ValueError:
