@@ -322,10 +322,13 @@ def _before_counts(result: Result, options: Options, change: Change, cache: Opti
     if cache is not None:
         from .cache import content_digest
 
-        digests = cache.digests(root, [rel for rel in judged_files(result, options) if rel not in old])
-        digests.update((rel, content_digest(content)) for rel, content in old.items() if content is not None)
-        key = state_key(result, options, digests)
-        counts = recorded_state(cache, key)
+        try:
+            digests = cache.digests(root, [rel for rel in judged_files(result, options) if rel not in old])
+            digests.update((rel, content_digest(content)) for rel, content in old.items() if content is not None)
+            key = state_key(result, options, digests)
+        except OSError:  # the cache only ever saves time: an unreadable rule folder means a miss
+            key = None
+        counts = recorded_state(cache, key) if key is not None else None
         if counts is not None:
             or_off(options.timings).note("cache: the before-state's findings were recorded by an earlier run")
             return counts
@@ -424,8 +427,12 @@ def record_state(cache: Cache, result: Result, options: Options) -> None:
     """Record the findings of the state ``result`` judged (a complete run with ``options``)."""
     if not result.complete:
         return
-    digests = cache.digests(Path(result.root), judged_files(result, options))
-    _store_state(cache, state_key(result, options, digests), finding_counts(result))
+    try:
+        digests = cache.digests(Path(result.root), judged_files(result, options))
+        key = state_key(result, options, digests)
+    except OSError:  # the cache only ever saves time
+        return
+    _store_state(cache, key, finding_counts(result))
 
 
 def recorded_state(cache: Cache, key: str) -> Optional[Counts]:
