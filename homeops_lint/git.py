@@ -1,11 +1,10 @@
-"""Running git on the linted repository, hardened: the one place the package starts a process.
+"""Running git on the linted repository, hardened: the one place the package runs a program.
 
 Never let the linted repo's own git config run code or write. Only read-only plumbing is run
-(ls-files, ls-tree, cat-file, rev-parse, merge-base, write-tree into a private index), never
-``diff``/``status`` on the work tree, which refresh the index through the repo's clean filters; and
-on top of that: no optional locks (no index refresh or rewrite), no hooks (post-index-change), no
-fsmonitor command, no pager, no untracked cache writes and no transport (a partial clone would
-fetch through helpers).
+(ls-files, ls-tree, cat-file, rev-parse, merge-base), never ``diff``/``status`` on the work tree,
+which refresh the index through the repo's clean filters; and on top of that: no optional locks
+(no index refresh or rewrite), no hooks (post-index-change), no fsmonitor command, no pager, no
+untracked cache writes and no transport (a partial clone would fetch through helpers).
 """
 from __future__ import annotations
 
