@@ -152,31 +152,38 @@ FIXERS: dict[str, tuple[str, Fixer]] = {
 }
 
 
-def all_fixers() -> dict[str, tuple[str, Fixer]]:
-    """Every YAML fixer: the ``FIXERS`` of each check module (in module order), then this module's."""
+def all_fixers(families: Optional[Iterable[str]] = None) -> dict[str, tuple[str, Fixer]]:
+    """Every YAML fixer: the ``FIXERS`` of each check module (in module order), then this module's.
+    With ``families``, only those of the check modules named after these families."""
     out: dict[str, tuple[str, Fixer]] = {}
-    for module in _check_modules():
+    for module in _check_modules(families):
         out.update(getattr(module, "FIXERS", {}))
     out.update(FIXERS)
     return out
 
 
-def all_text_fixers() -> dict[str, tuple[str, Callable[[Any, str, str], Any]]]:
+def all_text_fixers(families: Optional[Iterable[str]] = None) -> dict[str, tuple[str, Callable[[Any, str, str], Any]]]:
     """Fixers of whole text files that are not YAML (a README's generated table): the
     ``TEXT_FIXERS`` of each check module, fixer id -> (rule, function). The function takes (lint
     result, path, text) and returns (new text, description, line) or None."""
     out: dict[str, tuple[str, Callable[[Any, str, str], Any]]] = {}
-    for module in _check_modules():
+    for module in _check_modules(families):
         out.update(getattr(module, "TEXT_FIXERS", {}))
     return out
 
 
-def _check_modules() -> list[Any]:
+def _check_modules(families: Optional[Iterable[str]] = None) -> list[Any]:
+    """The check modules (imported), or only those named after ``families`` (a family's fixers
+    live in its own module): counting the fixes of a few findings imports no other family."""
     import importlib
 
     from .engine import check_modules
 
-    return [importlib.import_module(f"homeops_lint.checks.{name}") for name in check_modules()]
+    names = check_modules()
+    if families is not None:
+        wanted = set(families)
+        names = [name for name in names if name in wanted]
+    return [importlib.import_module(f"homeops_lint.checks.{name}") for name in names]
 
 
 def fixer_rule(fixer_id: str) -> str:
@@ -251,9 +258,10 @@ def plan(text: str, fixes: list[Fix]) -> str:
     return new_text
 
 
-def collect(result: Any, fixers: Iterable[str], selected: Optional[set[str]]) -> dict[str, list[Fix]]:
+def collect(result: Any, fixers: Iterable[str], selected: Optional[set[str]],
+            families: Optional[Iterable[str]] = None) -> dict[str, list[Fix]]:
     wanted = set(fixers)
-    chosen = [(fixer_id, fixer) for fixer_id, (_rule, fixer) in all_fixers().items() if fixer_id in wanted]
+    chosen = [(fixer_id, fixer) for fixer_id, (_rule, fixer) in all_fixers(families).items() if fixer_id in wanted]
     by_path: dict[str, list[Fix]] = {}
     for source in result.index.files:
         if selected is not None and not any(_shown_path(source.path, s) for s in selected):
@@ -347,7 +355,7 @@ def _masked_diff_line(result: Any, path: str, line: str) -> str:
     return line[0] + result.masker.line(path, body[:len(body) - len(ending)]) + ending
 
 
-def active_fixers(result: Any, options: Any) -> set[str]:
+def active_fixers(result: Any, options: Any, families: Optional[Iterable[str]] = None) -> set[str]:
     """The fixers whose rule is enabled in this run (``--select``/``--ignore``/policy severity off).
 
     A rule missing from the catalog (a custom build without that family) falls back to its family
@@ -357,7 +365,8 @@ def active_fixers(result: Any, options: Any) -> set[str]:
 
     enabled = enabled_rules(result.catalog, result.policy, options.select, options.ignore)
     active = set()
-    for fixer_id, rule_id in [(f, r) for f, (r, _fn) in [*all_fixers().items(), *all_text_fixers().items()]]:
+    registry = [*all_fixers(families).items(), *all_text_fixers(families).items()]
+    for fixer_id, rule_id in [(f, r) for f, (r, _fn) in registry]:
         if rule_id in enabled:
             active.add(fixer_id)
         elif result.catalog.get(rule_id) is None:
@@ -402,7 +411,8 @@ def fixable_counts(result: Any, options: Any) -> tuple[int, int]:
     edits, which need not be the finding's line), never more fixes than there are such findings,
     so fixes for suppressed, baselined or hidden findings are not advertised.
     """
-    registry = all_fixers()
+    families = {finding.rule.split("-", 1)[0] for finding in result.findings}
+    registry = all_fixers(families)
     fixable_rules = {rule for rule, _fixer in registry.values()}
     findings: dict[tuple[str, str], int] = {}
     for finding in result.findings:
@@ -411,7 +421,8 @@ def fixable_counts(result: Any, options: Any) -> tuple[int, int]:
     if not findings:
         return 0, 0
     safe = unsafe = 0
-    for path, fixes in collect(result, active_fixers(result, options), {p for p, _ in findings}).items():
+    for path, fixes in collect(result, active_fixers(result, options, families), {p for p, _ in findings},
+                               families).items():
         for rule in {registry[f.fixer][0] for f in fixes}:
             left = findings.get((path, rule), 0)
             for fix in sorted((f for f in fixes if registry[f.fixer][0] == rule), key=lambda f: not f.safe):
