@@ -1,8 +1,14 @@
 """The rule catalog: every rule's id, family, default severity, summary and documentation, as data.
 
 Built-in rules are described in ``rules/catalog/<family>.yaml``; their checks live in
-``homeops_lint/checks/<family>.py``. Declarative rules (``rules/builtin/*.yaml`` and the policy's
-``custom_rules`` folders) carry the same documentation fields plus ``match`` and ``assert``.
+``homeops_lint/checks/<family>.py`` (or a ``checks/<family>/`` package). Declarative rules
+(``rules/builtin/*.yaml`` and the policy's ``custom_rules`` folders) carry the same documentation
+fields plus ``match`` and ``assert``.
+
+A rule file names its family once, beside two optional family fields: ``order`` (where the family
+is listed by ``homeops-lint rules`` and in docs/rules.md; families without one come last) and
+``weight`` (the relative CPU cost of the family's check module, which ``pool.py`` balances across
+two processes). The family list is the catalog's: no registry elsewhere.
 """
 from __future__ import annotations
 
@@ -16,8 +22,6 @@ from .errors import UsageError, UserError
 from .model import Severity, to_plain
 from .resources import data_dir
 
-FAMILIES = ("parse", "policy", "suppression", "lb", "bgp", "cidr", "bootstrap", "flux", "secret",
-            "cnpg", "schema", "practice", "docs")
 RULE_ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$")
 
 
@@ -64,6 +68,14 @@ class Rule:
         return "\n".join(out)
 
 
+@dataclass(frozen=True)
+class Family:
+    name: str
+    order: Optional[int] = None  # position in rule listings; None = after the ordered families
+    weight: Optional[float] = None  # relative cost of its check module (pool.py); None = unknown
+    source: str = ""
+
+
 class CatalogError(UserError):
     """A rule file cannot be used: the CLI prints this one line and exits 2."""
 
@@ -99,6 +111,11 @@ def _rule_from(entry: Any, family: str, source: str) -> Rule:
 
 
 def load_rules_file(path: Path, declarative: bool = False) -> list[Rule]:
+    return read_rules_file(path, declarative)[0]
+
+
+def read_rules_file(path: Path, declarative: bool = False) -> tuple[list[Rule], Optional[Family]]:
+    """The rules of a file, and its family fields when the file names its family."""
     try:
         data = yamlload.load_one(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -113,12 +130,24 @@ def load_rules_file(path: Path, declarative: bool = False) -> list[Rule]:
     for entry in entries:
         family = str(data.get("family") or str(entry.get("id", "x-")).split("-", 1)[0])
         rules.append(replace(_rule_from(entry, family, str(path)), **traits))
-    return rules
+    return rules, _family_from(data, path)
+
+
+def _family_from(data: dict[str, Any], path: Path) -> Optional[Family]:
+    if not isinstance(data.get("family"), str):
+        return None
+    order, weight = data.get("order"), data.get("weight")
+    if order is not None and (isinstance(order, bool) or not isinstance(order, int)):
+        raise CatalogError(f"{path}: 'order' must be an integer")
+    if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0):
+        raise CatalogError(f"{path}: 'weight' must be a number >= 0")
+    return Family(data["family"], order, None if weight is None else float(weight), str(path))
 
 
 @dataclass
 class Catalog:
     rules: dict[str, Rule]
+    family_info: dict[str, Family] = field(default_factory=dict)  # families whose file names them
 
     def get(self, rule_id: str) -> Optional[Rule]:
         """The rule with this id; ids are lower-case, so the lookup ignores case."""
@@ -148,8 +177,15 @@ class Catalog:
         return out
 
     def __iter__(self) -> Any:
-        return iter(sorted(self.rules.values(), key=lambda r: (FAMILIES.index(r.family)
-                                                               if r.family in FAMILIES else 99, r.id)))
+        return iter(sorted(self.rules.values(), key=lambda r: (self.order(r.family), r.id)))
+
+    def order(self, family: str) -> int:
+        info = self.family_info.get(family)
+        return info.order if info is not None and info.order is not None else 99
+
+    def weight(self, family: str) -> Optional[float]:
+        info = self.family_info.get(family)
+        return info.weight if info is not None else None
 
     def families(self) -> set[str]:
         return {r.family for r in self.rules.values()}
@@ -202,6 +238,7 @@ def load_catalog(extra_dirs: Iterable[Path] = ()) -> Catalog:
 
 def _load_catalog(folders: list[Path]) -> Catalog:
     rules: dict[str, Rule] = {}
+    families: dict[str, Family] = {}
     for number, folder in enumerate(folders):
         if folder.is_file():  # a single rule file (``homeops-lint test`` cases may name one)
             paths = [folder]
@@ -213,11 +250,17 @@ def _load_catalog(folders: list[Path]) -> Catalog:
             continue
         for path in paths:
             # Rule folders other than our own Python-backed catalog hold declarative rules only.
-            for rule in load_rules_file(path, declarative=number > 0):
+            file_rules, family = read_rules_file(path, declarative=number > 0)
+            for rule in file_rules:
                 if rule.id in rules:
                     raise CatalogError(f"{path}: rule '{rule.id}' is already defined in {rules[rule.id].source}")
                 rules[rule.id] = rule
-    return Catalog(rules)
+            if family is not None and (family.order is not None or family.weight is not None):
+                if family.name in families:
+                    raise CatalogError(f"{path}: family '{family.name}' already has order/weight in "
+                                       f"{families[family.name].source}")
+                families[family.name] = family
+    return Catalog(rules, families)
 
 
 def substitute_options(node: Any, options: dict[str, Any]) -> Any:

@@ -6,31 +6,29 @@ is rewritten only when parsing the edited text with ruamel.yaml (round-trip mode
 exactly the original data plus the intended change; otherwise the file is left alone and a note
 says why. Comments, quoting, indentation and key order are therefore untouched. Writes are atomic.
 
-A fix is *safe* when it cannot change what the cluster does; the others need ``--unsafe-fixes``:
+A check module registers its fixers beside its checks: ``FIXERS`` maps a fixer id to (the rule
+whose finding it fixes, ``function(doc, source, index) -> list[Fix]``), and ``TEXT_FIXERS`` maps a
+fixer id to (rule, ``function(result, path, text)``) for non-YAML files; ``all_fixers()`` and
+``all_text_fixers()`` collect them. This module is the framework: edits, plan, apply.
+
+A fix is *safe* when it cannot change what the cluster does; the others need ``--unsafe-fixes``.
+Each fixer's module says which of its fixes are safe (the LB fixers: ``checks/lb/fix.py``):
 
 | fix | safe when | unsafe when |
 |---|---|---|
-| rename `io.cilium/lb-ipam-ips` to `lbipam.cilium.io/ips` | the new key is absent (Cilium >= 1.15 reads both, new first) | no pool uses `spec.blocks` but one uses `spec.cidrs` (maybe Cilium < 1.15, which reads only the old key) |
-| drop `io.cilium/lb-ipam-ips` beside `lbipam.cilium.io/ips` | both hold the same value | the values differ (Cilium ignores the old one, but the author meant something) |
-| quote `allowFirstLastIPs` | the plain token is already `Yes` or `No` | it is another boolean spelling (`yes`, `off`, `true`, ...) that must become `"Yes"`/`"No"` |
 | add `method: plugin` (and `pluginConfiguration.name`) to a ScheduledBackup of a plugin-only CNPG Cluster | never | always: backups start going to the plugin's ObjectStore |
 """
 from __future__ import annotations
 
-import difflib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Union
 
-from .model import Document, KeyPath, Map, Seq, iter_nodes
+from .model import Document, KeyPath, Map
 from .model import to_plain as _plain
 
-OLD_IPS = "io.cilium/lb-ipam-ips"
-NEW_IPS = "lbipam.cilium.io/ips"
 BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
-YES_NO = {"yes": "Yes", "y": "Yes", "true": "Yes", "on": "Yes",
-          "no": "No", "n": "No", "false": "No", "off": "No"}
 
 
 @dataclass(frozen=True)
@@ -77,9 +75,9 @@ class FixReport:
     new_texts: dict[str, str] = field(default_factory=dict)
 
 
-# ---------------------------------------------------------------- text helpers
+# ---------------------------------------------------------------- text helpers for fixers
 
-def _token_at(line: str, column: int) -> str:
+def token_at(line: str, column: int) -> str:
     """The scalar or key token starting at ``column`` (1-based): quoted, or plain up to ': ', ' #', ',' or end."""
     rest = line[column - 1:]
     if rest[:1] in ("'", '"'):
@@ -94,101 +92,11 @@ def _token_at(line: str, column: int) -> str:
     return token.rstrip(":").rstrip()
 
 
-def _unquote(token: str) -> str:
+def unquote(token: str) -> str:
     return token[1:-1] if len(token) >= 2 and token[0] == token[-1] and token[0] in "'\"" else token
 
 
 # ---------------------------------------------------------------- fixers
-
-def _annotation_maps(doc: Document) -> Iterable[tuple[KeyPath, Map]]:
-    """Every mapping held under a key named like ``annotations`` (metadata, Helm values, ...)."""
-    for path, node, _parent in iter_nodes(doc.data):
-        if isinstance(node, Map) and path and isinstance(path[-1], str) and path[-1].lower().endswith("annotations"):
-            yield path, node
-
-
-def _old_cilium(index: Any) -> bool:
-    """True when the repo's pools look like Cilium < 1.15 (``cidrs`` only, no ``blocks``)."""
-    pools = index.all_of_kind("CiliumLoadBalancerIPPool")
-    has_blocks = any(isinstance(p.get("spec", "blocks"), list) for p in pools)
-    has_cidrs = any(isinstance(p.get("spec", "cidrs"), list) for p in pools)
-    return has_cidrs and not has_blocks
-
-
-def fix_lb_annotation(doc: Document, source: Any, index: Any) -> list[Fix]:
-    out: list[Fix] = []
-    old_cilium = None
-    for path, node in _annotation_maps(doc):
-        if OLD_IPS not in node:
-            continue
-        kpos, vpos = node.key_pos(OLD_IPS), node.value_pos(OLD_IPS)
-        line = source.line_text(kpos.line)
-        token = _token_at(line, kpos.column)
-        if _unquote(token) != OLD_IPS:
-            continue
-        if NEW_IPS not in node:
-            if old_cilium is None:
-                old_cilium = _old_cilium(index)
-            new_token = token.replace(OLD_IPS, NEW_IPS)
-            out.append(Fix(doc.path, kpos.line, "lb-annotation-rename",
-                           f"rename the deprecated {OLD_IPS} annotation to {NEW_IPS}", not old_cilium,
-                           (Replace(kpos.line, kpos.column, token, new_token),),
-                           ((doc.index, path, "rename", (OLD_IPS, NEW_IPS)),)))
-            continue
-        # Both spellings: Cilium reads the new key first, so the old one is dead weight.
-        old_value, new_value = node.get(OLD_IPS), node.get(NEW_IPS)
-        if isinstance(old_value, (Map, Seq)) or vpos.line != kpos.line or not _single_line_entry(source, kpos):
-            continue
-        same = _ips(old_value) == _ips(new_value)
-        description = (f"drop {OLD_IPS}: {NEW_IPS} is set to the same addresses" if same else
-                       f"drop {OLD_IPS}: Cilium reads {NEW_IPS} first, so its different value is ignored")
-        out.append(Fix(doc.path, kpos.line, "lb-annotation-rename", description, same,
-                       (DeleteLine(kpos.line),), ((doc.index, path, "delete", OLD_IPS),)))
-    return out
-
-
-def _ips(value: Any) -> frozenset[str]:
-    return frozenset(part.strip() for part in str(value).split(",") if part.strip())
-
-
-def _single_line_entry(source: Any, kpos: Any) -> bool:
-    """The key's line holds the whole entry: the next line is not indented deeper (no continuation)."""
-    line = source.line_text(kpos.line)
-    if line[: kpos.column - 1].strip():  # a flow mapping or a '- key:' item: not a line of its own
-        return False
-    following = source.line_text(kpos.line + 1)
-    if not following.strip():
-        return True
-    return len(following) - len(following.lstrip(" ")) <= kpos.column - 1
-
-
-def fix_allow_first_last(doc: Document, source: Any, index: Any) -> list[Fix]:
-    if doc.kind != "CiliumLoadBalancerIPPool":
-        return []
-    spec = doc.get("spec")
-    if not isinstance(spec, Map) or "allowFirstLastIPs" not in spec:
-        return []
-    vpos = spec.value_pos("allowFirstLastIPs")
-    token = _token_at(source.line_text(vpos.line), vpos.column)
-    if not token:
-        return []
-    quoted = token[0] in "'\""
-    text = _unquote(token)
-    if text in ("Yes", "No"):
-        if quoted:
-            return []
-        return [Fix(doc.path, vpos.line, "lb-pool-allow-first-last-quote",
-                    f'quote allowFirstLastIPs: {text} -> "{text}" (Kubernetes reads a plain {text} as a boolean)',
-                    True, (Replace(vpos.line, vpos.column, token, f'"{text}"'),),
-                    ((doc.index, ("spec",), "set", ("allowFirstLastIPs", text)),))]
-    wanted = YES_NO.get(text.lower())
-    if wanted is None:
-        return []
-    return [Fix(doc.path, vpos.line, "lb-pool-allow-first-last-quote",
-                f'allowFirstLastIPs: {token} -> "{wanted}" (the field is the string enum "Yes"/"No")',
-                False, (Replace(vpos.line, vpos.column, token, f'"{wanted}"'),),
-                ((doc.index, ("spec",), "set", ("allowFirstLastIPs", wanted)),))]
-
 
 def _plugin_only(cluster: Document) -> bool:
     plugins = cluster.get("spec", "plugins")
@@ -236,24 +144,51 @@ def fix_scheduled_backup_method(doc: Document, source: Any, index: Any) -> list[
                 False, (InsertLines(doc.pos("spec").line + 1, tuple(lines)),), tuple(changes))]
 
 
-FIXERS: dict[str, tuple[str, Callable[[Document, Any, Any], list[Fix]]]] = {
+Fixer = Callable[[Document, Any, Any], list[Fix]]
+
+FIXERS: dict[str, tuple[str, Fixer]] = {
     # fixer id -> (the rule whose finding it fixes, function); the fixer runs when that rule is enabled
-    "lb-annotation-rename": ("lb-deprecated-annotation", fix_lb_annotation),
-    "lb-pool-allow-first-last-quote": ("lb-pool-invalid", fix_allow_first_last),
     "cnpg-scheduled-backup-method": ("cnpg-scheduled-backup-method", fix_scheduled_backup_method),
 }
 
 
-# Fixers of whole text files that are not YAML (a README's generated table): fixer id -> (rule,
-# "module:function"); the function takes (lint result, path, text) and returns (new text,
-# description, line) or None. The module is imported only when the rule is on.
-TEXT_FIXERS: dict[str, tuple[str, str]] = {
-    "docs-ip-table": ("docs-ip-table-drift", "homeops_lint.checks.docs:fix_text"),
-}
+def all_fixers(families: Optional[Iterable[str]] = None) -> dict[str, tuple[str, Fixer]]:
+    """Every YAML fixer: the ``FIXERS`` of each check module (in module order), then this module's.
+    With ``families``, only those of the check modules named after these families."""
+    out: dict[str, tuple[str, Fixer]] = {}
+    for module in _check_modules(families):
+        out.update(getattr(module, "FIXERS", {}))
+    out.update(FIXERS)
+    return out
+
+
+def all_text_fixers(families: Optional[Iterable[str]] = None) -> dict[str, tuple[str, Callable[[Any, str, str], Any]]]:
+    """Fixers of whole text files that are not YAML (a README's generated table): the
+    ``TEXT_FIXERS`` of each check module, fixer id -> (rule, function). The function takes (lint
+    result, path, text) and returns (new text, description, line) or None."""
+    out: dict[str, tuple[str, Callable[[Any, str, str], Any]]] = {}
+    for module in _check_modules(families):
+        out.update(getattr(module, "TEXT_FIXERS", {}))
+    return out
+
+
+def _check_modules(families: Optional[Iterable[str]] = None) -> list[Any]:
+    """The check modules (imported), or only those named after ``families`` (a family's fixers
+    live in its own module): counting the fixes of a few findings imports no other family."""
+    import importlib
+
+    from .engine import check_modules
+
+    names = check_modules()
+    if families is not None:
+        wanted = set(families)
+        names = [name for name in names if name in wanted]
+    return [importlib.import_module(f"homeops_lint.checks.{name}") for name in names]
 
 
 def fixer_rule(fixer_id: str) -> str:
-    return FIXERS[fixer_id][0] if fixer_id in FIXERS else TEXT_FIXERS[fixer_id][0]
+    known = all_fixers()
+    return known[fixer_id][0] if fixer_id in known else all_text_fixers()[fixer_id][0]
 
 
 # ---------------------------------------------------------------- applying
@@ -323,16 +258,16 @@ def plan(text: str, fixes: list[Fix]) -> str:
     return new_text
 
 
-def collect(result: Any, fixers: Iterable[str], selected: Optional[set[str]]) -> dict[str, list[Fix]]:
+def collect(result: Any, fixers: Iterable[str], selected: Optional[set[str]],
+            families: Optional[Iterable[str]] = None) -> dict[str, list[Fix]]:
     wanted = set(fixers)
+    chosen = [(fixer_id, fixer) for fixer_id, (_rule, fixer) in all_fixers(families).items() if fixer_id in wanted]
     by_path: dict[str, list[Fix]] = {}
     for source in result.index.files:
         if selected is not None and not any(_shown_path(source.path, s) for s in selected):
             continue
         for doc in source.documents:
-            for fixer_id, (_rule, fixer) in FIXERS.items():
-                if fixer_id not in wanted:
-                    continue
+            for _fixer_id, fixer in chosen:
                 for fix in fixer(doc, source, result.index):
                     by_path.setdefault(fix.path, []).append(fix)
     return by_path
@@ -373,9 +308,7 @@ def fix_repo(result: Any, fixers: Iterable[str], selected: Optional[set[str]], u
 
 
 def _fix_text_files(result: Any, fixers: set[str], selected: Optional[set[str]], report: FixReport) -> None:
-    import importlib
-
-    wanted = [(fixer_id, spec) for fixer_id, (_rule, spec) in TEXT_FIXERS.items() if fixer_id in fixers]
+    wanted = [(fixer_id, fixer) for fixer_id, (_rule, fixer) in all_text_fixers().items() if fixer_id in fixers]
     if not wanted:
         return
     root = Path(result.root)
@@ -384,9 +317,7 @@ def _fix_text_files(result: Any, fixers: set[str], selected: Optional[set[str]],
             continue
         if selected is not None and not any(_shown_path(source.path, s) for s in selected):
             continue
-        for fixer_id, spec in wanted:
-            module_name, _, name = spec.partition(":")
-            fixer = getattr(importlib.import_module(module_name), name)
+        for fixer_id, fixer in wanted:
             try:
                 with open(root / source.path, encoding="utf-8", newline="") as handle:  # keep CRLF as it is
                     text = handle.read()
@@ -408,6 +339,8 @@ def _fix_text_files(result: Any, fixers: set[str], selected: Optional[set[str]],
 
 def _masked_diff(result: Any, path: str, text: str, new_text: str) -> str:
     """The unified diff of one file, every line but the two headers masked like any source line."""
+    import difflib
+
     diff = difflib.unified_diff(text.splitlines(keepends=True), new_text.splitlines(keepends=True),
                                 fromfile=f"a/{path}", tofile=f"b/{path}")
     return "".join(line if number < 2 else _masked_diff_line(result, path, line) for number, line in enumerate(diff))
@@ -422,7 +355,7 @@ def _masked_diff_line(result: Any, path: str, line: str) -> str:
     return line[0] + result.masker.line(path, body[:len(body) - len(ending)]) + ending
 
 
-def active_fixers(result: Any, options: Any) -> set[str]:
+def active_fixers(result: Any, options: Any, families: Optional[Iterable[str]] = None) -> set[str]:
     """The fixers whose rule is enabled in this run (``--select``/``--ignore``/policy severity off).
 
     A rule missing from the catalog (a custom build without that family) falls back to its family
@@ -432,7 +365,8 @@ def active_fixers(result: Any, options: Any) -> set[str]:
 
     enabled = enabled_rules(result.catalog, result.policy, options.select, options.ignore)
     active = set()
-    for fixer_id, rule_id in [(f, r) for f, (r, _fn) in FIXERS.items()] + [(f, r) for f, (r, _m) in TEXT_FIXERS.items()]:
+    registry = [*all_fixers(families).items(), *all_text_fixers(families).items()]
+    for fixer_id, rule_id in [(f, r) for f, (r, _fn) in registry]:
         if rule_id in enabled:
             active.add(fixer_id)
         elif result.catalog.get(rule_id) is None:
@@ -477,7 +411,9 @@ def fixable_counts(result: Any, options: Any) -> tuple[int, int]:
     edits, which need not be the finding's line), never more fixes than there are such findings,
     so fixes for suppressed, baselined or hidden findings are not advertised.
     """
-    fixable_rules = {rule for rule, _fixer in FIXERS.values()}
+    families = {finding.rule.split("-", 1)[0] for finding in result.findings}
+    registry = all_fixers(families)
+    fixable_rules = {rule for rule, _fixer in registry.values()}
     findings: dict[tuple[str, str], int] = {}
     for finding in result.findings:
         if finding.rule in fixable_rules:
@@ -485,10 +421,11 @@ def fixable_counts(result: Any, options: Any) -> tuple[int, int]:
     if not findings:
         return 0, 0
     safe = unsafe = 0
-    for path, fixes in collect(result, active_fixers(result, options), {p for p, _ in findings}).items():
-        for rule in {FIXERS[f.fixer][0] for f in fixes}:
+    for path, fixes in collect(result, active_fixers(result, options, families), {p for p, _ in findings},
+                               families).items():
+        for rule in {registry[f.fixer][0] for f in fixes}:
             left = findings.get((path, rule), 0)
-            for fix in sorted((f for f in fixes if FIXERS[f.fixer][0] == rule), key=lambda f: not f.safe):
+            for fix in sorted((f for f in fixes if registry[f.fixer][0] == rule), key=lambda f: not f.safe):
                 if left == 0:
                     break
                 left -= 1

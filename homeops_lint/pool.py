@@ -22,9 +22,8 @@ from .budget import Budget, OutOfTime
 
 # Below this many documents a fork (plus copy-on-write faults) costs more than half the checks.
 MIN_DOCUMENTS = 2500
-# Relative cost of the check modules (CPU seconds on the large bench corpus); unknown modules 0.1.
-WEIGHTS = {"secret": 1.5, "flux": 1.3, "declarative": 0.6, "schema": 0.45, "bgp": 0.12, "cidr": 0.08,
-           "lb": 0.07, "cnpg": 0.06, "docs": 0.02}
+# The weight of a check module whose families have none in the catalog.
+DEFAULT_WEIGHT = 0.1
 
 
 def workers() -> int:
@@ -42,14 +41,29 @@ def usable(documents: int) -> bool:
             and threading.active_count() == 1)
 
 
-def split(names: list[str]) -> tuple[set[str], set[str]]:
+def module_weights(runnable: list[tuple[str, Any]], catalog: Any) -> dict[str, float]:
+    """Each check module's relative cost (CPU seconds on the large bench corpus): the sum of the
+    catalog ``weight:`` of the families it serves (``FAMILIES``, or its own name; a module that
+    serves declarative rules counts those rules' families), ``DEFAULT_WEIGHT`` when none has one."""
+    out: dict[str, float] = {}
+    for name, module in runnable:
+        families = set(getattr(module, "FAMILIES", (name,)))
+        served = getattr(module, "rules_served", None)
+        if served is not None:
+            families |= {catalog.rules[rule_id].family for rule_id in served(catalog)}
+        known = [w for w in (catalog.weight(f) for f in sorted(families)) if w is not None]
+        out[name] = sum(known) if known else DEFAULT_WEIGHT
+    return out
+
+
+def split(names: list[str], weights: dict[str, float]) -> tuple[set[str], set[str]]:
     """(parent's, child's) modules, balanced by weight; the heaviest goes to the parent."""
     loads = [0.0, 0.0]
     groups: tuple[set[str], set[str]] = (set(), set())
-    for name in sorted(names, key=lambda n: -WEIGHTS.get(n, 0.1)):
+    for name in sorted(names, key=lambda n: -weights.get(n, DEFAULT_WEIGHT)):
         side = 0 if loads[0] <= loads[1] else 1
         groups[side].add(name)
-        loads[side] += WEIGHTS.get(name, 0.1)
+        loads[side] += weights.get(name, DEFAULT_WEIGHT)
     return groups
 
 
@@ -88,7 +102,7 @@ def run_checks(ctx: Any, runnable: list[tuple[str, Any]], run_one: Runner, budge
                timings: Any) -> tuple[list[str], list[str]]:
     """Run ``runnable`` (in order) across two processes; returns the modules the time budget
     skipped, and those it stopped part way."""
-    parent_side, child_side = split([name for name, _ in runnable])
+    parent_side, child_side = split([name for name, _ in runnable], module_weights(runnable, ctx.catalog))
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns, never flushes the parent's buffers

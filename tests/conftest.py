@@ -62,3 +62,38 @@ def lint(root: Path, *args: str):
 def cli(*args: str, cwd: Path | None = None, input: bytes | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "homeops_lint", *args], cwd=cwd, capture_output=True,
                           input=input, timeout=120)
+
+
+# Runs several CLI invocations one after the other in ONE fresh process (each with its own
+# stdout/stderr, as a process of its own would print them): a loop over the report formats then
+# pays for the interpreter and the imports once instead of once per format.
+_BATCH_DRIVER = """
+import base64, io, json, sys
+from homeops_lint.cli import main
+real = sys.stdout
+results = []
+for argv in json.loads(sys.stdin.read()):
+    out, err = io.BytesIO(), io.BytesIO()
+    sys.stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+    sys.stderr = io.TextIOWrapper(err, encoding="utf-8", write_through=True)
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 2
+    sys.stdout.flush(); sys.stderr.flush()
+    results.append([code, base64.b64encode(out.getvalue()).decode(), base64.b64encode(err.getvalue()).decode()])
+real.write(json.dumps(results))
+"""
+
+
+def cli_batch(invocations: list[list[str]], cwd: Path | None = None,
+              env: dict[str, str] | None = None) -> list[subprocess.CompletedProcess]:
+    """``cli(*argv)`` for each argv, run in one process; one CompletedProcess per invocation."""
+    import base64
+    import json
+
+    done = subprocess.run([sys.executable, "-c", _BATCH_DRIVER], cwd=cwd, capture_output=True, env=env,
+                          input=json.dumps(invocations).encode(), timeout=300)
+    assert done.returncode == 0, done.stderr.decode()
+    return [subprocess.CompletedProcess(["homeops-lint", *argv], code, base64.b64decode(out), base64.b64decode(err))
+            for argv, (code, out, err) in zip(invocations, json.loads(done.stdout))]

@@ -8,7 +8,7 @@ import pytest
 from homeops_lint.report import FORMATS
 from homeops_lint.report.common import mask_line
 
-from .conftest import cli
+from .conftest import cli, cli_batch
 
 SECRET = "hunter2-Zq8vT41"
 URL_SECRET = "pa55-Wq9x"
@@ -40,13 +40,14 @@ def test_snippets_of_other_rules_are_masked_in_every_format(tree) -> None:
         "cm.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\ndata:\n"
                    f"  DATABASE_URL: postgres://app:{URL_SECRET}@db/app\n  DATABASE_URL: x\n",
     })
-    for fmt in FORMATS:
-        for extra in ([], ["--select", "parse-"]):
-            proc = cli("--format", fmt, "--root", str(root), str(root), *extra)
-            assert proc.returncode == 1, (fmt, extra, proc.stderr)
-            out = proc.stdout.decode() + proc.stderr.decode()
-            assert "parse-duplicate-key" in out, (fmt, extra)
-            assert SECRET not in out and URL_SECRET not in out, (fmt, extra)
+    invocations = [["--format", fmt, "--root", str(root), str(root), *extra]
+                   for fmt in FORMATS for extra in ([], ["--select", "parse-"])]
+    for argv, proc in zip(invocations, cli_batch(invocations)):
+        fmt, extra = argv[1], argv[5:]
+        assert proc.returncode == 1, (fmt, extra, proc.stderr)
+        out = proc.stdout.decode() + proc.stderr.decode()
+        assert "parse-duplicate-key" in out, (fmt, extra)
+        assert SECRET not in out and URL_SECRET not in out, (fmt, extra)
     report = json.loads(cli("--format", "json", "--root", str(root), str(root)).stdout)
     assert {f["rule"] for f in report["findings"]} >= {"parse-duplicate-key", "secret-inline"}
 

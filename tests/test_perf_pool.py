@@ -43,7 +43,15 @@ def test_a_failing_child_is_redone_here(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_split_balances_and_keeps_every_module() -> None:
-    names = ["secret", "flux", "declarative", "schema", "bgp", "cidr", "lb", "cnpg", "policy", "new"]
-    mine, theirs = pool.split(names)
-    assert mine | theirs == set(names) and not mine & theirs
+    import importlib
+
+    from homeops_lint.catalog import load_catalog
+
+    names = ["secret", "flux", "declarative", "schema", "bgp", "cidr", "lb", "cnpg", "policy"]
+    runnable = [(name, importlib.import_module(f"homeops_lint.checks.{name}")) for name in names]
+    weights = pool.module_weights(runnable, load_catalog())
+    # The weights come from the catalog's family files (declarative: the practice rules it serves).
+    assert weights["secret"] == 1.5 and weights["declarative"] == 0.6 and weights["policy"] == 0.1
+    mine, theirs = pool.split([*names, "new"], weights)
+    assert mine | theirs == {*names, "new"} and not mine & theirs
     assert "secret" in mine and "flux" in theirs

@@ -372,16 +372,18 @@ def test_output_does_not_depend_on_file_order(workspace, files, seed, monkeypatc
 
 def test_output_does_not_depend_on_pythonhashseed(tmp_path):
     """Two processes with different hash seeds print the same bytes, on both demo repos."""
-    for repo in (FIXTURES / "home-ops-broken", FIXTURES / "home-ops"):
-        for fmt in ("json", "text", "sarif"):
-            outputs = []
-            for seed in ("0", "4242"):
-                env = {**os.environ, "PYTHONHASHSEED": seed, "HOMEOPS_LINT_CACHE_DIR": str(tmp_path / f"cache-{seed}")}
-                done = subprocess.run([sys.executable, "-m", "homeops_lint", str(repo), "--format", fmt, "--no-cache"],
-                                      capture_output=True, timeout=120, env=env, cwd=ROOT)
-                assert done.returncode in (0, 1), done.stderr.decode()
-                outputs.append(done.stdout)
-            assert outputs[0] == outputs[1], f"{repo.name} --format {fmt} differs between hash seeds"
+    from .conftest import cli_batch
+
+    invocations = [[str(repo), "--format", fmt, "--no-cache"] for repo in (FIXTURES / "home-ops-broken", FIXTURES / "home-ops")
+                   for fmt in ("json", "text", "sarif")]
+    outputs = []
+    for seed in ("0", "4242"):  # one process per seed, running every invocation
+        env = {**os.environ, "PYTHONHASHSEED": seed, "HOMEOPS_LINT_CACHE_DIR": str(tmp_path / f"cache-{seed}")}
+        done = cli_batch(invocations, cwd=ROOT, env=env)
+        assert all(d.returncode in (0, 1) for d in done), [d.stderr.decode() for d in done]
+        outputs.append([d.stdout for d in done])
+    for argv, first, second in zip(invocations, *outputs):
+        assert first == second, f"{Path(argv[0]).name} --format {argv[2]} differs between hash seeds"
 
 
 # --- no writes, through the CLI ------------------------------------------------------------------
@@ -390,6 +392,7 @@ def test_cli_writes_nothing_but_its_own_cache(tmp_path):
     only new files are in the cache folder we point it at (no stray file in HOME or the cwd)."""
     from homeops_lint.report import FORMATS
 
+    from .conftest import cli_batch
     from .test_robustness_support import snapshot
 
     repo = tmp_path / "repo"
@@ -401,9 +404,10 @@ def test_cli_writes_nothing_but_its_own_cache(tmp_path):
     env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"),
            "HOMEOPS_LINT_CACHE_DIR": str(cache), "PYTHONDONTWRITEBYTECODE": "1"}
     runs = [("--format", fmt) for fmt in FORMATS] + [("--statistics",), ("--no-cache", "--format", "json")]
-    for extra in runs:
-        done = subprocess.run([sys.executable, "-m", "homeops_lint", str(repo), *extra],
-                              capture_output=True, timeout=120, env=env, cwd=cwd)
+    entry = subprocess.run([sys.executable, "-m", "homeops_lint", str(repo)], capture_output=True, timeout=120,
+                           env=env, cwd=cwd)  # the real entry point once (text, cache miss) ...
+    assert entry.returncode in (0, 1), entry.stderr.decode()
+    for done in cli_batch([[str(repo), *extra] for extra in runs], cwd=cwd, env=env):  # ... the rest in one process
         assert done.returncode in (0, 1), done.stderr.decode()
     after = snapshot(tmp_path)
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))

@@ -13,7 +13,7 @@ import pytest
 
 from homeops_lint.report import FORMATS
 
-from .conftest import cli, write_tree
+from .conftest import cli, cli_batch, write_tree
 
 # A JWT with three real parts (header {"alg":"HS256","typ":"JWT"}, a payload, a signature).
 JWT_HEAD = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
@@ -25,16 +25,14 @@ PASSWORD = "Vx7-kq2Lm9pZr4Tw"
 
 def _run_all(root: Path, *extra: str, cache: Path | None = None) -> dict[str, str]:
     """Every format's stdout + stderr; with ``cache`` each format runs twice (miss, then replay)."""
-    outputs = {}
-    for fmt in FORMATS:
-        runs = 2 if cache is not None else 1
-        text = ""
-        for _ in range(runs):
-            args = ["--cache-dir", str(cache)] if cache is not None else ["--no-cache"]
-            proc = cli("--format", fmt, *args, "--root", str(root), str(root), *extra)
-            assert proc.returncode in (0, 1), (fmt, proc.stderr.decode())
-            text += proc.stdout.decode() + proc.stderr.decode()
-        outputs[fmt] = text
+    runs = 2 if cache is not None else 1
+    args = ["--cache-dir", str(cache)] if cache is not None else ["--no-cache"]
+    invocations = [["--format", fmt, *args, "--root", str(root), str(root), *extra] for fmt in FORMATS for _ in range(runs)]
+    outputs = {fmt: "" for fmt in FORMATS}
+    for argv, proc in zip(invocations, cli_batch(invocations)):
+        fmt = argv[1]
+        assert proc.returncode in (0, 1), (fmt, proc.stderr.decode())
+        outputs[fmt] += proc.stdout.decode() + proc.stderr.decode()
     return outputs
 
 

@@ -183,3 +183,7 @@ def fix_text(result: Result, path: str, text: str) -> Optional[tuple[str, str, i
         return None
     count = len(found)
     return new_text, f"rewrite {count} IP table{'s' if count != 1 else ''} from the repository", found[0].line
+
+
+# fixer id -> (the rule whose finding it fixes, function); ``homeops_lint/fix.py`` collects them.
+TEXT_FIXERS = {"docs-ip-table": ("docs-ip-table-drift", fix_text)}

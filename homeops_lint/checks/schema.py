@@ -13,7 +13,7 @@ fields), a kind whose schema declares a ``sops`` block keeps it, and a Flux Kust
 validated with the spec its parent's ``spec.patches`` give it (``KsNode.spec`` of the Flux graph).
 A file in an example, docs, test or archive folder that nothing applies only warns.
 
-Where schemas come from is described in ``homeops_lint/schemas.py``.
+Where schemas come from is described in ``homeops_lint/schemas/__init__.py``.
 """
 from __future__ import annotations
 
