@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from .flux import Applied, Substitutions
+from .flux import Applied, variables_in
 from .ipmath import IPAddress, IPRange, ParsedCIDR, RangeError, parse_address, parse_cidr, parse_pool_range, \
     split_addresses
 from .model import Document, KeyPath, resource_id
@@ -45,8 +45,6 @@ DEPRECATED_ANNOTATIONS = {
     LBIPAM_IPS_LEGACY: LBIPAM_IPS, SHARING_KEY_LEGACY: SHARING_KEY, SHARING_CROSS_NS_LEGACY: SHARING_CROSS_NS,
     METALLB_IPS_LEGACY: METALLB_IPS, METALLB_POOL_LEGACY: METALLB_POOL, METALLB_SHARED_LEGACY: METALLB_SHARED,
 }
-# Variable names in a Flux ``${VAR}`` use, to say where a substituted value came from.
-_VAR_NAME_RE = re.compile(r"(?<!\$)\$\{#?([_a-zA-Z][_a-zA-Z0-9]*)")
 SERVICE_NAMESPACE_LABEL = "io.kubernetes.service.namespace"
 SERVICE_NAME_LABEL = "io.kubernetes.service.name"
 CILIUM_LB_CLASSES = ("io.cilium/bgp-control-plane", "io.cilium/l2-announcer")
@@ -493,11 +491,11 @@ def resolve(applied: Applied, value: Any) -> tuple[Optional[str], str]:
     text = _text(value)
     if "${" not in text:
         return text, ""
-    subst: Substitutions = applied.substitutions
-    resolved = subst.resolve(text)
+    resolved = applied.resolve(text)
     if resolved is None:
         return None, ""
-    names = list(dict.fromkeys(m.group(1) for m in _VAR_NAME_RE.finditer(text)))
+    subst = applied.substitutions
+    names = list(dict.fromkeys(name for name, _default in variables_in(text)))
     parts = []
     for name in names:
         where = subst.locations.get(name)

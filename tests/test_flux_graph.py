@@ -647,10 +647,11 @@ def test_components_listed_in_a_cycle_or_by_nothing_are_read_once(tree) -> None:
         "apps/lone/ks.yaml": ks("lone", "./apps/echo/app"),
     })
     assert _spec_of(result, "echo")["postBuild"]["substituteFrom"] == [{"kind": "Secret", "name": "cluster-vars"}]
-    from homeops_lint.flux import _kustomize_patches_by_doc, _Tree
+    from homeops_lint.flux.patches import kustomize_patches_by_doc
+    from homeops_lint.flux.tree import Tree
 
     lone = next(d for d in result.index.all_of_kind("Kustomization") if d.name == "lone")
-    patches = _kustomize_patches_by_doc(_Tree(result.index.files))
+    patches = kustomize_patches_by_doc(Tree(result.index.files))
     assert len(patches[id(lone)]) == 1
 
 

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Optional
 
 from ..classify import KUSTOMIZATION_NAMES, kustomize_patch_files
 from ..context import Context
-from ..flux import Applied, Patch, inline_patches, patched_spec
+from ..flux import Applied, Patch, patched_spec
 from ..model import DocClass, Document, KeyPath, Map, Severity, resource_id
 
 FAMILIES = ("cnpg",)
@@ -101,9 +101,9 @@ class Collector:
             if len(including) > 1:
                 affected = _kustomizations([app for app, _ in entries if app is not None])
                 message += _shared_note(affected, including)
-            namespaces = {_namespace(app) for app, _ in entries if app is not None}
+            namespaces = {app.resolved_namespace for app, _ in entries if app is not None}
             namespace = next(iter(namespaces)) if len(namespaces) == 1 else None
-            names = {_resolve(app, first.doc.name) for app, _ in entries if app is not None}
+            names = {app.resolve(first.doc.name) for app, _ in entries if app is not None}
             name = next(iter(names)) if len(names) == 1 and None not in names else first.doc.name
             resource = resource_id(first.doc.kind, namespace, name or first.doc.name)
             self.ctx.report(first.rule, first.doc, first.key, message, value=first.value,
@@ -130,22 +130,7 @@ def _shared_note(affected: list[str], including: list[str]) -> str:
             f" {listed(affected)}]")
 
 
-# --- resolving names per application --------------------------------------------------------------
-def _resolve(app: Applied, value: Any) -> Optional[str]:
-    """The value after this application's substitutions; None when it is not a string or unknown."""
-    if not isinstance(value, str):
-        return None
-    return app.substitutions.resolve(value)
-
-
-def _namespace(app: Applied) -> Optional[str]:
-    """Effective namespace after targetNamespace/kustomize namespace; None when unknown."""
-    ns = app.namespace
-    if ns is None or "${" not in ns:
-        return ns
-    return app.substitutions.resolve(ns)
-
-
+# --- names per application -----------------------------------------------------------------------
 def _same_ns(a: Optional[str], b: Optional[str]) -> bool:
     return a is None or b is None or a == b
 
@@ -178,10 +163,10 @@ class View:
 
     @property
     def ns(self) -> Optional[str]:
-        return _namespace(self.app)
+        return self.app.resolved_namespace
 
     def resolve(self, value: Any) -> Optional[str]:
-        return _resolve(self.app, value)
+        return self.app.resolve(value)
 
     def where(self) -> str:
         return f"{self.doc.path}:{self.doc.pos('metadata', 'name').line}"
@@ -192,7 +177,7 @@ def _views(ctx: Context, kind: str, group: str) -> list[View]:
     Flux every file counts as applied, e.g. ``patches/affinity.yaml`` with ``name: not-used``)."""
     patch_files = ctx.index.derived("kustomize-patch-files", lambda: kustomize_patch_files(
         ctx.index.documents_of(DocClass.KUSTOMIZE)))
-    return [View(app, _resolve(app, app.doc.name) if app.doc.name else None)
+    return [View(app, app.resolve(app.doc.name) if app.doc.name else None)
             for app in ctx.index.applied_of_kind(kind, group=group) if app.doc.path not in patch_files]
 
 
@@ -225,7 +210,7 @@ def _folder_patches(ctx: Context, folder: str, depth: int = 0) -> list[Patch]:
         source = ctx.index.file(posixpath.normpath(posixpath.join(folder, ref)))
         return source.documents[0].data if source is not None and source.documents else None
 
-    patches: list[Patch] = list(inline_patches([p for p in data.get("patches") or [] if isinstance(p, dict)
+    patches: list[Patch] = list(ctx.index.graph.patches.inline([p for p in data.get("patches") or [] if isinstance(p, dict)
                                                 and isinstance(p.get("patch"), str)]
                                                if isinstance(data.get("patches"), list) else []))
     for section in ("patches", "patchesJson6902"):
