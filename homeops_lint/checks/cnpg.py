@@ -210,9 +210,9 @@ def _folder_patches(ctx: Context, folder: str, depth: int = 0) -> list[Patch]:
         source = ctx.index.file(posixpath.normpath(posixpath.join(folder, ref)))
         return source.documents[0].data if source is not None and source.documents else None
 
-    patches: list[Patch] = list(ctx.index.graph.patches.inline([p for p in data.get("patches") or [] if isinstance(p, dict)
-                                                and isinstance(p.get("patch"), str)]
-                                               if isinstance(data.get("patches"), list) else []))
+    inline = [p for p in data.get("patches") or [] if isinstance(p, dict) and isinstance(p.get("patch"), str)] \
+        if isinstance(data.get("patches"), list) else []
+    patches: list[Patch] = list(ctx.index.graph.patches.inline(inline))
     for section in ("patches", "patchesJson6902"):
         for item in data.get(section) or [] if isinstance(data.get(section), list) else []:
             if isinstance(item, dict) and isinstance(item.get("path"), str):

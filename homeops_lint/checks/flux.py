@@ -156,7 +156,8 @@ def _dependency_targets(ctx: Context, graph: FluxGraph) -> list[tuple[Applied, s
                     continue
                 name = applied.substitutions.apply(dep.get("name"))
                 dep_kind = applied.substitutions.apply(dep.get("kind")) or kind
-                namespace = applied.substitutions.apply(dep.get("namespace")) or applied.namespace or "flux-system"
+                namespace = (applied.substitutions.apply(dep.get("namespace")) or applied.namespace
+                             or "flux-system")
                 if name and "${" not in name and "${" not in namespace:
                     out.append((applied, kind, i, (id(applied.root), dep_kind, namespace, name)))
     return out

@@ -33,15 +33,18 @@ from .kinds import (
 from .model import Applied, Build, FluxGraph, GraphEvent, KsNode, format_chain, ks_label
 from .patches import Patch, PatchCache, patched_spec
 from .sourceignore import DEFAULT_SOURCE_IGNORE, artifact_view
-from .substitutions import EMPTY_SUBST, SUBSTITUTE_OPT_OUT, VAR_RE, Substitutions, substitutions_for, variables_in
+from .substitutions import (
+    EMPTY_SUBST, SUBSTITUTE_OPT_OUT, VAR_RE, Substitutions, substitutions_for, variables_in,
+)
 from .tooling import Mentions, mentioned, mentions, pushed_artifact_paths, tooling_text
 from .tree import is_remote, kustomization_entries, kustomization_files, normalize
 
 __all__ = [
-    "CLUSTER_SCOPED", "DEFAULT_SOURCE_IGNORE", "EMPTY_SUBST", "HELM_GROUP", "KUSTOMIZE_GROUP", "SOURCE_GROUP",
-    "SUBSTITUTE_OPT_OUT", "VAR_RE", "Applied", "Build", "DeadFile", "FluxGraph", "GraphEvent", "KsNode", "Patch",
-    "PatchCache", "Substitutions", "artifact_view", "build_graph", "dead_files", "effective_namespace",
-    "format_chain", "is_flux_kustomization", "is_remote", "ks_label", "kustomization_entries",
-    "kustomization_files", "mentioned", "mentions", "normalize", "patched_spec", "pushed_artifact_paths",
-    "repo_key", "substitutions_for", "tooling_text", "variables_in",
+    "CLUSTER_SCOPED", "DEFAULT_SOURCE_IGNORE", "EMPTY_SUBST", "HELM_GROUP", "KUSTOMIZE_GROUP",
+    "SOURCE_GROUP", "SUBSTITUTE_OPT_OUT", "VAR_RE", "Applied", "Build", "DeadFile", "FluxGraph",
+    "GraphEvent", "KsNode", "Mentions", "Patch", "PatchCache", "Substitutions", "artifact_view",
+    "build_graph", "dead_files", "effective_namespace", "format_chain", "is_flux_kustomization",
+    "is_remote", "ks_label", "kustomization_entries", "kustomization_files", "mentioned", "mentions",
+    "normalize", "patched_spec", "pushed_artifact_paths", "repo_key", "substitutions_for", "tooling_text",
+    "variables_in",
 ]

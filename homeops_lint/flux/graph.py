@@ -9,7 +9,7 @@ from ..model import DocClass, Document, Map, Pos, SourceFile
 from .kinds import KUSTOMIZE_GROUP, SOURCE_GROUP, effective_namespace, is_flux_kustomization
 from .model import Applied, FluxGraph, GraphEvent
 from .sourceignore import artifact_view
-from .substitutions import EMPTY_SUBST, resolve_substitute_from
+from .substitutions import EMPTY_SUBST, object_variables
 from .tooling import LazyMentions, Mentions
 from .tree import Tree, file_refs, is_remote, kustomization_entries, kustomization_files, normalize
 from .walker import Walker
@@ -214,6 +214,52 @@ def _gitrepository_ignore(files: list[SourceFile], entry_docs: list[Document]) -
     return None
 
 
+def _resolve_substitute_from(graph: FluxGraph) -> None:
+    """Read the substituteFrom ConfigMaps/Secrets that the same cluster applies in the
+    Kustomization's namespace; unread sources stay opaque (their variables are unknown)."""
+    objects: dict[tuple[int, str, str, str], Document] = {}
+    for applied in graph.applied:
+        if applied.doc.kind in ("ConfigMap", "Secret") and applied.doc.api_version == "v1":
+            key = (id(applied.root), applied.doc.kind, applied.namespace or "", applied.doc.name)
+            objects.setdefault(key, applied.doc)
+    for node in graph.nodes:
+        post = node.spec.get("postBuild")
+        refs = post.get("substituteFrom") if isinstance(post, dict) else None
+        if not isinstance(refs, list) or not refs:
+            continue
+        subst = node.substitutions
+        inline = dict(subst.values)
+        merged: dict[str, str] = {}
+        opaque_names: set[str] = set()
+        opaque_sources: list[str] = []
+        for ref in refs:
+            if not isinstance(ref, dict):
+                continue
+            kind, name = ref.get("kind"), ref.get("name")
+            label = f"{kind}/{name}"
+            doc = objects.get((id(node.root), str(kind), node.namespace or "", str(name)))
+            if doc is None:
+                opaque_sources.append(label)
+                subst.resolved_from[label] = ""
+                continue
+            subst.resolved_from[label] = doc.path
+            values, hidden = object_variables(doc)
+            for key, value in values.items():
+                merged[key] = value
+                opaque_names.discard(key)
+                subst.locations.setdefault(key, (doc.path, doc.pos("data", key) if doc.get("data", key)
+                                                 is not None else doc.pos("stringData", key)))
+            for key in hidden:
+                merged.pop(key, None)
+                opaque_names.add(key)
+        merged.update(inline)  # inline substitute beats substituteFrom
+        subst.values.clear()
+        subst.values.update(merged)
+        subst.opaque_names = opaque_names - set(inline)
+        subst.opaque_sources = opaque_sources
+        subst.enabled = True
+
+
 def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -> FluxGraph:
     documents = [doc for f in files for doc in f.documents]
     flux_ks = [doc for doc in documents if is_flux_kustomization(doc)]
@@ -321,7 +367,7 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
         key = (id(applied.doc), applied.namespace, id(applied.kustomization), applied.renamed)
         unique.setdefault(key, applied)
     graph.applied = list(unique.values())
-    resolve_substitute_from(graph)
+    _resolve_substitute_from(graph)
     _kustomization_entry_events(walker.tree, graph)
     return graph
 

@@ -6,12 +6,9 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from ..model import Document, Map, Pos
-
-if TYPE_CHECKING:
-    from .model import FluxGraph
 
 
 # ``${var}`` and the envsubst forms Flux accepts (drone/envsubst): defaults (``-``, ``:-``, ``=``,
@@ -118,7 +115,7 @@ def _yaml11_text(value: Any) -> str:
     return str(value)
 
 
-def _object_variables(doc: Document) -> tuple[dict[str, str], set[str]]:
+def object_variables(doc: Document) -> tuple[dict[str, str], set[str]]:
     """(readable values, names whose values are encrypted) of a ConfigMap or Secret."""
     values: dict[str, str] = {}
     opaque: set[str] = set()
@@ -138,51 +135,3 @@ def _object_variables(doc: Document) -> tuple[dict[str, str], set[str]]:
             elif value is not None:
                 values[name] = value if isinstance(value, str) else _yaml11_text(value)
     return values, opaque
-
-
-def resolve_substitute_from(graph: FluxGraph) -> None:
-    """Read the substituteFrom ConfigMaps/Secrets that the same cluster applies in the
-    Kustomization's namespace; unread sources stay opaque (their variables are unknown)."""
-    objects: dict[tuple[int, str, str, str], Document] = {}
-    for applied in graph.applied:
-        if applied.doc.kind in ("ConfigMap", "Secret") and applied.doc.api_version == "v1":
-            key = (id(applied.root), applied.doc.kind, applied.namespace or "", applied.doc.name)
-            objects.setdefault(key, applied.doc)
-    for node in graph.nodes:
-        post = node.spec.get("postBuild")
-        refs = post.get("substituteFrom") if isinstance(post, dict) else None
-        if not isinstance(refs, list) or not refs:
-            continue
-        subst = node.substitutions
-        inline = dict(subst.values)
-        merged: dict[str, str] = {}
-        opaque_names: set[str] = set()
-        opaque_sources: list[str] = []
-        for ref in refs:
-            if not isinstance(ref, dict):
-                continue
-            kind, name = ref.get("kind"), ref.get("name")
-            label = f"{kind}/{name}"
-            doc = objects.get((id(node.root), str(kind), node.namespace or "", str(name)))
-            if doc is None:
-                opaque_sources.append(label)
-                subst.resolved_from[label] = ""
-                continue
-            subst.resolved_from[label] = doc.path
-            values, hidden = _object_variables(doc)
-            for key, value in values.items():
-                merged[key] = value
-                opaque_names.discard(key)
-                subst.locations.setdefault(key, (doc.path, doc.pos("data", key) if doc.get("data", key)
-                                                 is not None else doc.pos("stringData", key)))
-            for key in hidden:
-                merged.pop(key, None)
-                opaque_names.add(key)
-        merged.update(inline)  # inline substitute beats substituteFrom
-        subst.values.clear()
-        subst.values.update(merged)
-        subst.opaque_names = opaque_names - set(inline)
-        subst.opaque_sources = opaque_sources
-        subst.enabled = True
-
-
