@@ -28,7 +28,6 @@ from .model import to_plain as _plain
 
 OLD_IPS = "io.cilium/lb-ipam-ips"
 NEW_IPS = "lbipam.cilium.io/ips"
-BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
 YES_NO = {"yes": "Yes", "y": "Yes", "true": "Yes", "on": "Yes",
           "no": "No", "n": "No", "false": "No", "off": "No"}
 
@@ -190,58 +189,26 @@ def fix_allow_first_last(doc: Document, source: Any, index: Any) -> list[Fix]:
                 ((doc.index, ("spec",), "set", ("allowFirstLastIPs", wanted)),))]
 
 
-def _plugin_only(cluster: Document) -> bool:
-    plugins = cluster.get("spec", "plugins")
-    uses_plugin = isinstance(plugins, list) and any(
-        isinstance(p, dict) and p.get("name") == BARMAN_PLUGIN and p.get("enabled", True) is not False
-        for p in plugins)
-    return uses_plugin and cluster.get("spec", "backup", "barmanObjectStore") is None
+Fixer = Callable[[Document, Any, Any], list[Fix]]
 
-
-def _namespaces(doc: Document, index: Any) -> set[Optional[str]]:
-    applied = {a.namespace for a in index.applications(doc)}
-    return applied or {doc.namespace}
-
-
-def fix_scheduled_backup_method(doc: Document, source: Any, index: Any) -> list[Fix]:
-    if doc.kind != "ScheduledBackup" or doc.group != "postgresql.cnpg.io":
-        return []
-    spec = doc.get("spec")
-    cluster_name = doc.get("spec", "cluster", "name")
-    if not isinstance(spec, Map) or "method" in spec or not isinstance(cluster_name, str) or not spec:
-        return []
-    config = spec.get("pluginConfiguration")
-    if config is not None and not (isinstance(config, Map) and config.get("name") == BARMAN_PLUGIN):
-        return []  # another plugin, or a broken value: not a mechanical fix
-    namespaces = _namespaces(doc, index)
-    clusters = [c for c in index.all_of_kind("Cluster", group="postgresql.cnpg.io") if c.name == cluster_name
-                and (None in namespaces or _namespaces(c, index) & namespaces or None in _namespaces(c, index))]
-    if not clusters or not all(_plugin_only(c) for c in clusters):
-        return []
-    first_key = next(iter(spec))
-    kpos = spec.key_pos(first_key)
-    line = source.line_text(kpos.line)
-    if line[: kpos.column - 1].strip() or kpos.line <= doc.pos("spec").line:
-        return []  # a flow-style spec: leave it to a human
-    indent = " " * (kpos.column - 1)
-    lines = [f"{indent}method: plugin"]
-    changes: list[DataChange] = [(doc.index, ("spec",), "set", ("method", "plugin"))]
-    if config is None:
-        lines += [f"{indent}pluginConfiguration:", f"{indent}  name: {BARMAN_PLUGIN}"]
-        changes.append((doc.index, ("spec",), "set", ("pluginConfiguration", {"name": BARMAN_PLUGIN})))
-    # Right below ``spec:``, so a comment above the first field stays with that field.
-    return [Fix(doc.path, kpos.line, "cnpg-scheduled-backup-method",
-                f"add method: plugin to ScheduledBackup {doc.name}: Cluster {cluster_name} backs up only "
-                "through the barman-cloud plugin, and the default method is the in-tree barmanObjectStore",
-                False, (InsertLines(doc.pos("spec").line + 1, tuple(lines)),), tuple(changes))]
-
-
-FIXERS: dict[str, tuple[str, Callable[[Document, Any, Any], list[Fix]]]] = {
+FIXERS: dict[str, tuple[str, Fixer]] = {
     # fixer id -> (the rule whose finding it fixes, function); the fixer runs when that rule is enabled
     "lb-annotation-rename": ("lb-deprecated-annotation", fix_lb_annotation),
     "lb-pool-allow-first-last-quote": ("lb-pool-invalid", fix_allow_first_last),
-    "cnpg-scheduled-backup-method": ("cnpg-scheduled-backup-method", fix_scheduled_backup_method),
 }
+
+
+def all_fixers() -> dict[str, tuple[str, Fixer]]:
+    """Every YAML fixer: this module's, then the ``FIXERS`` a check module keeps beside its checks
+    (``checks/cnpg``)."""
+    import importlib
+
+    from .engine import check_modules
+
+    out = dict(FIXERS)
+    for name in check_modules():
+        out.update(getattr(importlib.import_module(f"homeops_lint.checks.{name}"), "FIXERS", {}))
+    return out
 
 
 # Fixers of whole text files that are not YAML (a README's generated table): fixer id -> (rule,
@@ -253,7 +220,8 @@ TEXT_FIXERS: dict[str, tuple[str, str]] = {
 
 
 def fixer_rule(fixer_id: str) -> str:
-    return FIXERS[fixer_id][0] if fixer_id in FIXERS else TEXT_FIXERS[fixer_id][0]
+    known = all_fixers()
+    return known[fixer_id][0] if fixer_id in known else TEXT_FIXERS[fixer_id][0]
 
 
 # ---------------------------------------------------------------- applying
@@ -325,12 +293,13 @@ def plan(text: str, fixes: list[Fix]) -> str:
 
 def collect(result: Any, fixers: Iterable[str], selected: Optional[set[str]]) -> dict[str, list[Fix]]:
     wanted = set(fixers)
+    registry = all_fixers()
     by_path: dict[str, list[Fix]] = {}
     for source in result.index.files:
         if selected is not None and not any(_shown_path(source.path, s) for s in selected):
             continue
         for doc in source.documents:
-            for fixer_id, (_rule, fixer) in FIXERS.items():
+            for fixer_id, (_rule, fixer) in registry.items():
                 if fixer_id not in wanted:
                     continue
                 for fix in fixer(doc, source, result.index):
@@ -432,7 +401,7 @@ def active_fixers(result: Any, options: Any) -> set[str]:
 
     enabled = enabled_rules(result.catalog, result.policy, options.select, options.ignore)
     active = set()
-    for fixer_id, rule_id in [(f, r) for f, (r, _fn) in FIXERS.items()] + [(f, r) for f, (r, _m) in TEXT_FIXERS.items()]:
+    for fixer_id, rule_id in [(f, r) for f, (r, _fn) in all_fixers().items()] + [(f, r) for f, (r, _m) in TEXT_FIXERS.items()]:
         if rule_id in enabled:
             active.add(fixer_id)
         elif result.catalog.get(rule_id) is None:
@@ -477,7 +446,8 @@ def fixable_counts(result: Any, options: Any) -> tuple[int, int]:
     edits, which need not be the finding's line), never more fixes than there are such findings,
     so fixes for suppressed, baselined or hidden findings are not advertised.
     """
-    fixable_rules = {rule for rule, _fixer in FIXERS.values()}
+    registry = all_fixers()
+    fixable_rules = {rule for rule, _fixer in registry.values()}
     findings: dict[tuple[str, str], int] = {}
     for finding in result.findings:
         if finding.rule in fixable_rules:
@@ -486,9 +456,9 @@ def fixable_counts(result: Any, options: Any) -> tuple[int, int]:
         return 0, 0
     safe = unsafe = 0
     for path, fixes in collect(result, active_fixers(result, options), {p for p, _ in findings}).items():
-        for rule in {FIXERS[f.fixer][0] for f in fixes}:
+        for rule in {registry[f.fixer][0] for f in fixes}:
             left = findings.get((path, rule), 0)
-            for fix in sorted((f for f in fixes if FIXERS[f.fixer][0] == rule), key=lambda f: not f.safe):
+            for fix in sorted((f for f in fixes if registry[f.fixer][0] == rule), key=lambda f: not f.safe):
                 if left == 0:
                     break
                 left -= 1
