@@ -9,7 +9,6 @@ from ..model import Document, Pos
 from .patches import PatchCache
 from .substitutions import Substitutions
 
-
 Build = list[tuple[Document, Optional[str], tuple[str, ...]]]  # (doc, kustomize namespace, chain)
 
 
@@ -82,6 +81,7 @@ def format_chain(chain: Iterable[str]) -> str:
                 folder = step.rstrip("/")
         previous = step
     return " → ".join(out)
+
 
 @dataclass(frozen=True)
 class GraphEvent:

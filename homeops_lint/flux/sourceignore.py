@@ -8,7 +8,6 @@ from typing import Optional
 
 from ..model import SourceFile
 
-
 # source-controller's default artifact exclusions (domain.md §5.3 rule 5), in gitignore syntax.
 DEFAULT_SOURCE_IGNORE = (
     ".git/", ".gitignore", ".gitmodules", ".gitattributes",
@@ -17,6 +16,7 @@ DEFAULT_SOURCE_IGNORE = (
     "cloudbuild.yaml", "codeship-services.yml", "codeship-steps.yml",
     "**/.goreleaser.yml", "**/.sops.yaml", "**/.flux.yaml",
 )
+
 
 # --- the source artifact: which files exist for Flux ----------------------------------------
 def _glob_regex(pattern: str) -> str:

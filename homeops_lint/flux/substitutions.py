@@ -10,12 +10,12 @@ from typing import Any, Optional
 
 from ..model import Document, Map, Pos
 
-
 # ``${var}`` and the envsubst forms Flux accepts (drone/envsubst): defaults (``-``, ``:-``, ``=``,
 # ``:=``) and string operations (``^^``, ``,,``, ``#``, ``%``, ``/``, ``:offset``). ``$${var}`` is
 # an escape and never a variable.
 VAR_RE = re.compile(r"(?<!\$)\$\{(#?)([_a-zA-Z][_a-zA-Z0-9]*)((?::?[-=])([^}]*)|[^}]*)\}")
 SUBSTITUTE_OPT_OUT = "kustomize.toolkit.fluxcd.io/substitute"
+
 
 @dataclass
 class Substitutions:

@@ -9,8 +9,9 @@ from typing import Any, Iterable, Iterator, Optional
 from ..classify import KUSTOMIZATION_NAMES
 from ..model import Document, Pos, SourceFile
 
-
 REMOTE_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)", re.I)
+
+
 def kustomization_files(files: Iterable[SourceFile]) -> Iterator[tuple[SourceFile, dict[str, Any]]]:
     """Each kustomization file (``kustomization.yaml`` and its other names) whose first document
     is a mapping, with that mapping."""

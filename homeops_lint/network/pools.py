@@ -12,12 +12,12 @@ from ..ipmath import IPRange, ParsedCIDR, RangeError, parse_address, parse_cidr,
 from ..model import Document, KeyPath
 from .values import resolve, scalar_text
 
-
 POOL_KINDS = ("CiliumLoadBalancerIPPool", "IPAddressPool")
 # Charts and workloads that terminate ingress traffic. k8s-gateway is a DNS server, not a gateway.
 # Bare "gateway" is not enough (pushgateway, loki-gateway); Gateway objects and gateway labels are.
 INGRESS_WORDS = ("ingress", "traefik", "envoy", "contour", "kong", "gateway-helm")
 NOT_INGRESS = ("k8s-gateway", "k8s_gateway", "k8sgateway", "external-dns")
+
 
 # --- versions ---------------------------------------------------------------------------------
 _VERSION_RE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")

@@ -41,6 +41,7 @@ SERVICE_NAMESPACE_LABEL = "io.kubernetes.service.namespace"
 SERVICE_NAME_LABEL = "io.kubernetes.service.name"
 CILIUM_LB_CLASSES = ("io.cilium/bgp-control-plane", "io.cilium/l2-announcer")
 
+
 # --- LoadBalancer requests ----------------------------------------------------------------------
 @dataclass
 class Workload:

@@ -13,13 +13,13 @@ from ...context import Context
 from ...flux import Applied, Patch, patched_spec
 from ...model import DocClass, Document, KeyPath, Severity, resource_id
 
-
 PLUGIN = "barman-cloud.cloudnative-pg.io"
 CNPG_GROUP = "postgresql.cnpg.io"
 BARMAN_GROUP = "barmancloud.cnpg.io"
 PARAMETER_KEYS = ("barmanObjectName", "serverName")
 RETENTION_HELP = "a number followed by d, w or m, e.g. 30d"
 DAILY_EXAMPLE = "0 0 3 * * *"
+
 
 # --- issues, grouped so that a shared file is reported once --------------------------------------
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from typing import Any
 from ...model import KeyPath
 from .common import RETENTION_HELP, Collector, Issue, View
 
-
 # ObjectStore schema (barmancloud.cnpg.io/v1, plugin v0.14): the keys each section accepts.
 SPEC_KEYS = ("configuration", "retentionPolicy", "instanceSidecarConfiguration")
 CONFIGURATION_KEYS = ("destinationPath", "endpointURL", "endpointCA", "s3Credentials", "azureCredentials",
