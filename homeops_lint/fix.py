@@ -28,7 +28,6 @@ from typing import Any, Callable, Iterable, Optional, Union
 from .model import Document, KeyPath, Map
 from .model import to_plain as _plain
 
-BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
 
 
 @dataclass(frozen=True)
@@ -96,69 +95,17 @@ def unquote(token: str) -> str:
     return token[1:-1] if len(token) >= 2 and token[0] == token[-1] and token[0] in "'\"" else token
 
 
-# ---------------------------------------------------------------- fixers
-
-def _plugin_only(cluster: Document) -> bool:
-    plugins = cluster.get("spec", "plugins")
-    uses_plugin = isinstance(plugins, list) and any(
-        isinstance(p, dict) and p.get("name") == BARMAN_PLUGIN and p.get("enabled", True) is not False
-        for p in plugins)
-    return uses_plugin and cluster.get("spec", "backup", "barmanObjectStore") is None
-
-
-def _namespaces(doc: Document, index: Any) -> set[Optional[str]]:
-    applied = {a.namespace for a in index.applications(doc)}
-    return applied or {doc.namespace}
-
-
-def fix_scheduled_backup_method(doc: Document, source: Any, index: Any) -> list[Fix]:
-    if doc.kind != "ScheduledBackup" or doc.group != "postgresql.cnpg.io":
-        return []
-    spec = doc.get("spec")
-    cluster_name = doc.get("spec", "cluster", "name")
-    if not isinstance(spec, Map) or "method" in spec or not isinstance(cluster_name, str) or not spec:
-        return []
-    config = spec.get("pluginConfiguration")
-    if config is not None and not (isinstance(config, Map) and config.get("name") == BARMAN_PLUGIN):
-        return []  # another plugin, or a broken value: not a mechanical fix
-    namespaces = _namespaces(doc, index)
-    clusters = [c for c in index.all_of_kind("Cluster", group="postgresql.cnpg.io") if c.name == cluster_name
-                and (None in namespaces or _namespaces(c, index) & namespaces or None in _namespaces(c, index))]
-    if not clusters or not all(_plugin_only(c) for c in clusters):
-        return []
-    first_key = next(iter(spec))
-    kpos = spec.key_pos(first_key)
-    line = source.line_text(kpos.line)
-    if line[: kpos.column - 1].strip() or kpos.line <= doc.pos("spec").line:
-        return []  # a flow-style spec: leave it to a human
-    indent = " " * (kpos.column - 1)
-    lines = [f"{indent}method: plugin"]
-    changes: list[DataChange] = [(doc.index, ("spec",), "set", ("method", "plugin"))]
-    if config is None:
-        lines += [f"{indent}pluginConfiguration:", f"{indent}  name: {BARMAN_PLUGIN}"]
-        changes.append((doc.index, ("spec",), "set", ("pluginConfiguration", {"name": BARMAN_PLUGIN})))
-    # Right below ``spec:``, so a comment above the first field stays with that field.
-    return [Fix(doc.path, kpos.line, "cnpg-scheduled-backup-method",
-                f"add method: plugin to ScheduledBackup {doc.name}: Cluster {cluster_name} backs up only "
-                "through the barman-cloud plugin, and the default method is the in-tree barmanObjectStore",
-                False, (InsertLines(doc.pos("spec").line + 1, tuple(lines)),), tuple(changes))]
-
+# ---------------------------------------------------------------- fixer registry
 
 Fixer = Callable[[Document, Any, Any], list[Fix]]
 
-FIXERS: dict[str, tuple[str, Fixer]] = {
-    # fixer id -> (the rule whose finding it fixes, function); the fixer runs when that rule is enabled
-    "cnpg-scheduled-backup-method": ("cnpg-scheduled-backup-method", fix_scheduled_backup_method),
-}
-
 
 def all_fixers(families: Optional[Iterable[str]] = None) -> dict[str, tuple[str, Fixer]]:
-    """Every YAML fixer: the ``FIXERS`` of each check module (in module order), then this module's.
+    """Every YAML fixer: the ``FIXERS`` of each check module, in module order.
     With ``families``, only those of the check modules named after these families."""
     out: dict[str, tuple[str, Fixer]] = {}
     for module in _check_modules(families):
         out.update(getattr(module, "FIXERS", {}))
-    out.update(FIXERS)
     return out
 
 

@@ -1,6 +1,6 @@
 """The IP plan: who holds which LoadBalancer address, per cluster, and what is still free.
 
-Built from the LoadBalancer requests and pools ``network.py`` derives once per run (nothing here
+Built from the LoadBalancer requests and pools ``network/`` derives once per run (nothing here
 parses a file). Used by ``homeops-lint ip``, the ``lb-ip-pin-mismatch`` / ``lb-pool-exhausted``
 rules and the ``docs-ip-table-drift`` rule that keeps README tables in step.
 

@@ -158,3 +158,25 @@ def test_restoring_into_its_own_archive_without_the_annotation_is_still_an_error
     path.write_text(path.read_text().replace('cnpg.io/skipEmptyWalArchiveCheck: "enabled"', "note: rebuilt"))
     found = [(f.path, f.severity.value) for f in cnpg_findings(root) if f.rule == "cnpg-archive-collision"]
     assert found == [("apps/rebuild/cluster.yaml", "error")]
+
+
+def test_the_method_fixer_only_touches_backups_of_plugin_only_clusters(tree) -> None:
+    # The fixer lives beside the backup checks and judges "plugin-only" with their backup_from_spec:
+    # an enabled barman-cloud plugin entry and no in-tree barmanObjectStore, as written.
+    from homeops_lint.fix import all_fixers
+
+    fixer = all_fixers()["cnpg-scheduled-backup-method"][1]
+    backup = ("apiVersion: postgresql.cnpg.io/v1\nkind: ScheduledBackup\nmetadata: {name: b, namespace: db}\n"
+              "spec:\n  schedule: '0 0 3 * * *'\n  cluster:\n    name: pg\n")
+    cluster = ("apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata: {name: pg, namespace: db}\nspec:\n"
+               "  plugins:\n    - name: barman-cloud.cloudnative-pg.io\n      isWALArchiver: true\n")
+
+    def fixes(cluster_text: str) -> list:
+        root = tree({**POLICY, "db.yaml": cluster_text + "---\n" + backup})
+        result = lint(root)
+        doc = next(d for d in result.index.all_of_kind("ScheduledBackup"))
+        return fixer(doc, result.index.file("db.yaml"), result.index)
+
+    assert [f.safe for f in fixes(cluster)] == [False]
+    assert fixes(cluster + "      enabled: false\n") == []  # the plugin is not loaded
+    assert fixes(cluster + "  backup:\n    barmanObjectStore: {destinationPath: 's3://b'}\n") == []  # in-tree

@@ -236,6 +236,44 @@ def test_substitute_from_configmap_and_sops_secret_keys(tree) -> None:
     assert subst.defined("NOPE") is False
 
 
+def test_one_resolver_for_an_application_and_for_what_flux_applies(tree) -> None:
+    # Applied.resolve: a value with this application's variables (unknown: None); Substitutions.apply:
+    # the text Flux's substitution step leaves, as written when the Kustomization has no postBuild.
+    root = tree({
+        "clusters/lab/flux-system/gotk-sync.yaml": GOTK,
+        "clusters/lab/subst.yaml": ks("subst", "./subst", "  targetNamespace: ${NS}\n"
+                                      "  postBuild:\n    substitute: {APP: echo, NS: media}\n"),
+        "clusters/lab/plain.yaml": ks("plain", "./plain"),
+        "subst/app.yaml": cm("with-subst", "default"),
+        "plain/app.yaml": cm("without-subst", "default"),
+    })
+    result = lint(root)
+    with_subst = applied(result)["with-subst"][0]
+    assert with_subst.resolve("${APP}-db") == "echo-db"
+    assert with_subst.resolve("${NOPE}") is None and with_subst.resolve(5) is None
+    assert with_subst.substitutions.apply("${APP}-db") == "echo-db"
+    # the parent (flux-system) substitutes nothing: the child's targetNamespace stays as written
+    assert with_subst.namespace == "${NS}" and with_subst.resolved_namespace == "media"
+    plain = applied(result)["without-subst"][0]
+    assert plain.resolve("${APP}") is None and plain.resolve("${APP:=echo}") == "echo"
+    assert plain.substitutions.apply("${APP}") == "${APP}"  # no postBuild: Flux leaves it alone
+    assert plain.resolved_namespace == "default"
+
+
+def test_parsed_inline_patches_belong_to_one_graph(tree) -> None:
+    patch = "spec: {decryption: {provider: sops}}"
+    parent = ks("cluster-apps", "./apps", f"  patches:\n    - patch: '{patch}'\n"
+                "      target: {kind: Kustomization}\n")
+    first = tree({"clusters/lab/flux-system/gotk-sync.yaml": GOTK, "clusters/lab/apps.yaml": parent,
+                  "apps/child.yaml": ks("child", "./child"), "child/s.yaml": cm("c", "default")})
+    graph = lint(first).index.graph
+    assert patch in graph.patches.parsed
+    from homeops_lint.flux import build_graph
+
+    other = build_graph([])
+    assert other.patches is not graph.patches and not other.patches.parsed
+
+
 def test_parent_patches_and_kustomize_patches_reach_child_kustomizations(tree) -> None:
     parent = ks("cluster-apps", "./apps", "  patches:\n    - patch: |-\n        apiVersion: kustomize.toolkit.fluxcd.io/v1\n"
                 "        kind: Kustomization\n        metadata: {name: not-used}\n"
@@ -647,10 +685,11 @@ def test_components_listed_in_a_cycle_or_by_nothing_are_read_once(tree) -> None:
         "apps/lone/ks.yaml": ks("lone", "./apps/echo/app"),
     })
     assert _spec_of(result, "echo")["postBuild"]["substituteFrom"] == [{"kind": "Secret", "name": "cluster-vars"}]
-    from homeops_lint.flux import _kustomize_patches_by_doc, _Tree
+    from homeops_lint.flux.patches import kustomize_patches_by_doc
+    from homeops_lint.flux.tree import Tree
 
     lone = next(d for d in result.index.all_of_kind("Kustomization") if d.name == "lone")
-    patches = _kustomize_patches_by_doc(_Tree(result.index.files))
+    patches = kustomize_patches_by_doc(Tree(result.index.files))
     assert len(patches[id(lone)]) == 1
 
 

@@ -65,7 +65,7 @@ def candidates(ctx: Context, applied: bool) -> Iterable[tuple[Document, Optional
             seen.add(key)
             name = item.doc.name
             if "${" in name:
-                name = item.substitutions.resolve(name) or name
+                name = item.resolve(name) or name
             yield item.doc, item.namespace, name
 
 

@@ -44,27 +44,12 @@ def check(ctx: Context) -> None:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-def _text(applied: Optional[Applied], value: Any) -> Optional[str]:
-    """A string field as Flux sees it (after the parent's substitutions); None when unknown."""
-    if not isinstance(value, str):
-        return None
-    if "${" in value:
-        if applied is None or not applied.substitutions.enabled:
-            return value
-        return applied.substitutions.resolve(value)
-    return value
-
-
-def _applications(ctx: Context, kind: str, group: str) -> list[Applied]:
-    return [a for a in ctx.index.applied_of_kind(kind) if a.doc.group == group]
-
-
 def _index(ctx: Context, kinds: Iterable[str]) -> dict[tuple[int, str, str, str], Applied]:
     """Applied objects by (cluster root, kind, namespace, name)."""
     out: dict[tuple[int, str, str, str], Applied] = {}
     for kind in kinds:
         for applied in ctx.index.applied_of_kind(kind):
-            name = _text(applied, applied.doc.name)
+            name = applied.substitutions.apply(applied.doc.name)
             if name:
                 out.setdefault((id(applied.root), kind, applied.namespace or "", name), applied)
     return out
@@ -127,9 +112,9 @@ def _sources(ctx: Context, graph: FluxGraph) -> None:
         ref = node.spec.get("sourceRef")
         if not isinstance(ref, dict) or applied is None:
             continue
-        kind = _text(applied, ref.get("kind")) or "GitRepository"
-        name = _text(applied, ref.get("name"))
-        namespace = _text(applied, ref.get("namespace")) or node.namespace or ""
+        kind = applied.substitutions.apply(ref.get("kind")) or "GitRepository"
+        name = applied.substitutions.apply(ref.get("name"))
+        namespace = applied.substitutions.apply(ref.get("namespace")) or node.namespace or ""
         if not name or "${" in name or kind not in SOURCE_KINDS:
             continue
         if not exists(id(node.root), kind, namespace, name):
@@ -138,7 +123,7 @@ def _sources(ctx: Context, graph: FluxGraph) -> None:
                 hint = " (the entrypoint's source lives in flux-system; set sourceRef.namespace: flux-system)"
             missing(node.doc, ("spec", "sourceRef", "name"), "sourceRef", kind, namespace, name,
                     f"Flux never builds Kustomization {node.name}", hint, node.namespace)
-    for applied in _applications(ctx, "HelmRelease", HELM_GROUP):
+    for applied in ctx.index.applied_of_kind("HelmRelease", group=HELM_GROUP):
         root = id(applied.root)
         namespace = applied.namespace or ""
         chart_ref = applied.doc.get("spec", "chart", "spec", "sourceRef")
@@ -149,9 +134,9 @@ def _sources(ctx: Context, graph: FluxGraph) -> None:
             key, default_kind = ("spec", "chartRef", "name"), "OCIRepository"
         if not isinstance(chart_ref, dict):
             continue
-        kind = _text(applied, chart_ref.get("kind")) or default_kind
-        name = _text(applied, chart_ref.get("name"))
-        ref_ns = _text(applied, chart_ref.get("namespace")) or namespace
+        kind = applied.substitutions.apply(chart_ref.get("kind")) or default_kind
+        name = applied.substitutions.apply(chart_ref.get("name"))
+        ref_ns = applied.substitutions.apply(chart_ref.get("namespace")) or namespace
         if not name or "${" in name or kind not in ("HelmRepository", "GitRepository", "OCIRepository", "Bucket"):
             continue
         if not exists(root, kind, ref_ns, name) and root not in uncertain:
@@ -164,14 +149,15 @@ def _dependency_targets(ctx: Context, graph: FluxGraph) -> list[tuple[Applied, s
     """Every dependsOn entry: (the dependent, its kind, entry index, the key it points to)."""
     out = []
     for kind, group in (("Kustomization", KUSTOMIZE_GROUP), ("HelmRelease", HELM_GROUP)):
-        for applied in _applications(ctx, kind, group):
+        for applied in ctx.index.applied_of_kind(kind, group=group):
             deps = applied.doc.get("spec", "dependsOn")
             for i, dep in enumerate(deps if isinstance(deps, list) else []):
                 if not isinstance(dep, dict):
                     continue
-                name = _text(applied, dep.get("name"))
-                dep_kind = _text(applied, dep.get("kind")) or kind
-                namespace = _text(applied, dep.get("namespace")) or applied.namespace or "flux-system"
+                name = applied.substitutions.apply(dep.get("name"))
+                dep_kind = applied.substitutions.apply(dep.get("kind")) or kind
+                namespace = (applied.substitutions.apply(dep.get("namespace")) or applied.namespace
+                             or "flux-system")
                 if name and "${" not in name and "${" not in namespace:
                     out.append((applied, kind, i, (id(applied.root), dep_kind, namespace, name)))
     return out
@@ -232,8 +218,8 @@ def _rendered(applied: Applied) -> Any:
             return {str(k): render(v) for k, v in value.items()}
         if isinstance(value, list):
             return [render(v) for v in value]
-        if isinstance(value, str) and "${" in value and applied.substitutions.enabled:
-            resolved = applied.substitutions.resolve(value)
+        if isinstance(value, str):
+            resolved = applied.substitutions.apply(value)
             return value if resolved is None else resolved
         return value
 
@@ -257,7 +243,7 @@ def _duplicates(ctx: Context) -> None:
         doc = applied.doc
         if doc.doc_class != DocClass.K8S or not applied.name:
             continue
-        name = _text(applied, applied.name)
+        name = applied.substitutions.apply(applied.name)
         if not name or "${" in name:
             continue
         key = (id(applied.root), doc.group, doc.kind, applied.namespace or "", name)
@@ -463,7 +449,7 @@ def _removed_apis(ctx: Context) -> None:
 
 def _required_fields(ctx: Context, graph: FluxGraph) -> None:
     seen: set[int] = set()
-    for applied in _applications(ctx, "Kustomization", KUSTOMIZE_GROUP):
+    for applied in ctx.index.applied_of_kind("Kustomization", group=KUSTOMIZE_GROUP):
         doc = applied.doc
         if id(doc) in seen or not isinstance(doc.get("spec"), dict):
             continue
@@ -475,7 +461,7 @@ def _required_fields(ctx: Context, graph: FluxGraph) -> None:
                            f"{KUSTOMIZE_GROUP}/v1 and the API server rejects the object. Set prune: true "
                            "(delete what leaves Git) or prune: false", namespace=applied.namespace)
     seen.clear()
-    for applied in _applications(ctx, "HelmRelease", HELM_GROUP):
+    for applied in ctx.index.applied_of_kind("HelmRelease", group=HELM_GROUP):
         doc = applied.doc
         spec = doc.get("spec")
         if id(doc) in seen or not isinstance(spec, dict) or not doc.api_version.endswith("/v2"):

@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 from ..classify import is_non_cluster_path, kustomize_patch_files
 from ..context import Context
-from ..flux import KUSTOMIZE_GROUP, inline_patches, is_flux_kustomization
+from ..flux import KUSTOMIZE_GROUP, is_flux_kustomization
 from ..model import DocClass, Document, Severity
 from ..schemas import (Resolved, SchemaStore, Unusable, Views, declares_sops, k8s_view, settings_from_policy,
                        validate)
@@ -91,7 +91,7 @@ def _parents_patch_children(ctx: Context) -> bool:
     """Some Flux Kustomization patches the Kustomizations it applies (typically to give every
     child its sourceRef, prune or postBuild): a child that is not reached may still get them."""
     for doc in ctx.index.all_of_kind("Kustomization", group=KUSTOMIZE_GROUP):
-        for body, target in inline_patches(doc.get("spec", "patches")):
+        for body, target in ctx.index.graph.patches.inline(doc.get("spec", "patches")):
             kind = target.get("kind") if isinstance(target, dict) else None
             if kind is None and isinstance(body, dict):
                 kind = body.get("kind")

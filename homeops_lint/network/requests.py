@@ -1,27 +1,19 @@
-"""The network facts the lb-, bgp- and cidr- rules judge, read from the shared index.
-
-* LoadBalancer pools (Cilium ``CiliumLoadBalancerIPPool``, MetalLB ``IPAddressPool``) with their
-  blocks, selector, state and the role the policy gives them;
-* every LoadBalancer IP the applied set asks for (domain.md §3), with the exact key that asks,
-  the workload behind it and that workload's role;
-* label selectors evaluated with three outcomes (match, no match, cannot tell), because the
-  labels of a Service a Helm chart or a Gateway generates are only partly known;
-* the Cilium version the repository deploys, when it says so.
-
-Nothing here reports: the check modules decide what is wrong.
-"""
+"""Every LoadBalancer IP the applied set asks for (domain.md §3), with the exact key that asks, the
+workload behind it and that workload's role."""
 from __future__ import annotations
 
 import fnmatch
 import posixpath
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from .flux import Applied, Substitutions
-from .ipmath import IPAddress, IPRange, ParsedCIDR, RangeError, parse_address, parse_cidr, parse_pool_range, \
-    split_addresses
-from .model import Document, KeyPath, resource_id
+from ..flux import Applied
+from ..ipmath import IPAddress, parse_address, split_addresses
+from ..model import Document, KeyPath, resource_id
+from .pools import INGRESS_WORDS, NOT_INGRESS, chart_name
+from .selectors import LabelView
+from .values import resolve, scalar_text
+
 
 # --- annotation keys (domain.md §1.3, §1.7, §3.7) ---------------------------------------------
 LBIPAM_IPS = "lbipam.cilium.io/ips"
@@ -45,321 +37,9 @@ DEPRECATED_ANNOTATIONS = {
     LBIPAM_IPS_LEGACY: LBIPAM_IPS, SHARING_KEY_LEGACY: SHARING_KEY, SHARING_CROSS_NS_LEGACY: SHARING_CROSS_NS,
     METALLB_IPS_LEGACY: METALLB_IPS, METALLB_POOL_LEGACY: METALLB_POOL, METALLB_SHARED_LEGACY: METALLB_SHARED,
 }
-# Variable names in a Flux ``${VAR}`` use, to say where a substituted value came from.
-_VAR_NAME_RE = re.compile(r"(?<!\$)\$\{#?([_a-zA-Z][_a-zA-Z0-9]*)")
 SERVICE_NAMESPACE_LABEL = "io.kubernetes.service.namespace"
 SERVICE_NAME_LABEL = "io.kubernetes.service.name"
 CILIUM_LB_CLASSES = ("io.cilium/bgp-control-plane", "io.cilium/l2-announcer")
-
-POOL_KINDS = ("CiliumLoadBalancerIPPool", "IPAddressPool")
-# Charts and workloads that terminate ingress traffic. k8s-gateway is a DNS server, not a gateway.
-# Bare "gateway" is not enough (pushgateway, loki-gateway); Gateway objects and gateway labels are.
-_INGRESS_WORDS = ("ingress", "traefik", "envoy", "contour", "kong", "gateway-helm")
-_NOT_INGRESS = ("k8s-gateway", "k8s_gateway", "k8sgateway", "external-dns")
-
-
-# --- label selectors --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class LabelView:
-    """The labels a selector is evaluated against. ``complete``: a missing key is known absent."""
-
-    labels: dict[str, str]
-    complete: bool
-    annotations: dict[str, str] = field(default_factory=dict)  # to explain a label set as an annotation
-
-
-def selector_matches(selector: Any, view: LabelView) -> Optional[bool]:
-    """Evaluate a Kubernetes LabelSelector: True, False, or None when the labels cannot tell.
-
-    An empty selector ``{}`` selects everything; a missing (nil) selector is the caller's business.
-    """
-    if not isinstance(selector, dict):
-        return None
-    outcome: Optional[bool] = True
-    match_labels = selector.get("matchLabels")
-    if isinstance(match_labels, dict):
-        for key, want in match_labels.items():
-            have = view.labels.get(str(key))
-            if have is None:
-                if view.complete:
-                    return False
-                outcome = None
-            elif have != _text(want):
-                return False
-    expressions = selector.get("matchExpressions")
-    if isinstance(expressions, list):
-        for expr in expressions:
-            if not isinstance(expr, dict):
-                continue
-            result = _expression(expr, view)
-            if result is False:
-                return False
-            if result is None:
-                outcome = None
-    return outcome
-
-
-def _expression(expr: dict[str, Any], view: LabelView) -> Optional[bool]:
-    key = str(expr.get("key", ""))
-    op = str(expr.get("operator", ""))
-    values = {_text(v) for v in expr.get("values") or [] if v is not None} if isinstance(expr.get("values"), list) \
-        else set()
-    have = view.labels.get(key)
-    if have is None and not view.complete:
-        return None
-    if op == "In":
-        return have is not None and have in values
-    if op == "NotIn":
-        return have is None or have not in values  # NotIn on an absent key matches
-    if op == "Exists":
-        return have is not None
-    if op == "DoesNotExist":
-        return have is None
-    return None
-
-
-def selector_keys(selector: Any) -> set[str]:
-    keys: set[str] = set()
-    if isinstance(selector, dict):
-        if isinstance(selector.get("matchLabels"), dict):
-            keys.update(str(k) for k in selector["matchLabels"])
-        for expr in selector.get("matchExpressions") or []:
-            if isinstance(expr, dict) and "key" in expr:
-                keys.add(str(expr["key"]))
-    return keys
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
-
-
-# --- versions ---------------------------------------------------------------------------------
-_VERSION_RE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
-
-
-def parse_version(text: Any) -> Optional[tuple[int, int]]:
-    match = _VERSION_RE.match(str(text).strip()) if text is not None else None
-    return (int(match.group(1)), int(match.group(2))) if match else None
-
-
-def cilium_version(index: Any, policy: Any) -> Optional[tuple[int, int]]:
-    """The Cilium minor version: the policy's ``versions.cilium``, else the cilium HelmRelease, else a
-    helmfile release of the cilium chart (bootstrap installs are the norm on Talos)."""
-    versions = policy.architecture.get("versions")
-    if isinstance(versions, dict) and versions.get("cilium") is not None:
-        found = parse_version(versions["cilium"])
-        if found:
-            return found
-    for applied in index.applied_of_kind("HelmRelease"):
-        if chart_name(applied.doc) == "cilium":
-            found = parse_version(applied.doc.get("spec", "chart", "spec", "version"))
-            if found:
-                return found
-            ref = applied.doc.get("spec", "chartRef", "name")
-            for source in index.applied_of_kind("OCIRepository"):
-                if source.doc.name == ref:
-                    found = parse_version(source.doc.get("spec", "ref", "tag"))
-                    if found:
-                        return found
-    for doc in index.documents:
-        for release in _helmfile_releases(doc):
-            if str(release.get("chart", "")).rsplit("/", 1)[-1] == "cilium":
-                found = parse_version(release.get("version"))
-                if found:
-                    return found
-    return None
-
-
-def _helmfile_releases(doc: Document) -> list[dict[str, Any]]:
-    data = doc.data
-    if not isinstance(data, dict) or "apiVersion" in data or not isinstance(data.get("releases"), list):
-        return []
-    return [r for r in data["releases"] if isinstance(r, dict)]
-
-
-def chart_name(doc: Document) -> str:
-    """The chart a HelmRelease installs: ``spec.chart.spec.chart``, else its ``chartRef`` name."""
-    name = doc.get("spec", "chart", "spec", "chart")
-    if not isinstance(name, str):
-        name = doc.get("spec", "chartRef", "name")
-    if not isinstance(name, str):
-        return ""
-    return name.rsplit("/", 1)[-1]
-
-
-# --- pools ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Block:
-    range: IPRange
-    key: KeyPath  # the block's key path in the pool document
-    cidr: Optional[ParsedCIDR]  # set when the block is a CIDR (first/last reservation applies)
-    text: str
-
-
-@dataclass
-class Pool:
-    name: str
-    applied: Applied
-    implementation: str  # cilium | metallb
-    blocks: list[Block]
-    selector: Any  # Cilium serviceSelector (None: every Service)
-    disabled: bool
-    allow_first_last: Optional[str]  # the source text of allowFirstLastIPs, if any
-    role: str = "default"
-    role_source: str = "name"  # policy | name
-
-    @property
-    def doc(self) -> Document:
-        return self.applied.doc
-
-    @property
-    def ranges(self) -> list[IPRange]:
-        return [b.range for b in self.blocks]
-
-    def describe(self) -> str:
-        return ", ".join(b.text if b.cidr else str(b.range) for b in self.blocks)
-
-
-def first_last_reserved(pool: Pool, version: Optional[tuple[int, int]]) -> bool:
-    """Cilium pre-allocates the first and last address of each CIDR block of the pool (domain.md §1.2):
-    with allowFirstLastIPs "No", or unset on Cilium 1.15."""
-    if pool.implementation != "cilium":
-        return False
-    if pool.allow_first_last is None:
-        return version is not None and version < (1, 16)  # 1.15 defaulted to "No"
-    return pool.allow_first_last == "No"
-
-
-def pool_blocks(doc: Document, applied: Optional[Applied] = None
-                ) -> tuple[list[Block], list[tuple[KeyPath, str]]]:
-    """The parsed blocks of a pool document and the (key, problem) pairs of the ones that don't parse.
-
-    ``${VAR}`` values are substituted from the applying Kustomization; an unknown one skips the block.
-    """
-
-    def text_of(value: Any) -> Optional[str]:
-        if applied is None:
-            return None if "${" in _text(value) else _text(value)
-        return resolve(applied, value)[0]
-
-    blocks: list[Block] = []
-    problems: list[tuple[KeyPath, str]] = []
-    spec = doc.get("spec")
-    if not isinstance(spec, dict):
-        return blocks, problems
-    if doc.kind == "IPAddressPool":
-        entries = spec.get("addresses")
-        for i, entry in enumerate(entries if isinstance(entries, list) else []):
-            entry = text_of(entry) if isinstance(entry, str) else None
-            if entry is None:
-                continue
-            try:
-                address_range, cidr = parse_pool_range(entry)
-            except RangeError as exc:
-                problems.append((("spec", "addresses", i), str(exc)))
-                continue
-            blocks.append(Block(address_range, ("spec", "addresses", i), cidr, entry))
-        return blocks, problems
-    for section in ("blocks", "cidrs"):
-        entries = spec.get(section)
-        for i, entry in enumerate(entries if isinstance(entries, list) else []):
-            if not isinstance(entry, dict):
-                continue
-            key: KeyPath = ("spec", section, i)
-            if "cidr" in entry and entry.get("cidr") is not None:
-                text = text_of(entry["cidr"])
-                if text is None:
-                    continue
-                try:
-                    cidr = parse_cidr(text)
-                except RangeError as exc:
-                    problems.append((key + ("cidr",), str(exc)))
-                    continue
-                blocks.append(Block(cidr.range, key + ("cidr",), cidr, text))
-            elif entry.get("start") is not None:
-                start_text = text_of(entry["start"])
-                stop_text = text_of(entry.get("stop")) if entry.get("stop") is not None else start_text
-                if start_text is None or stop_text is None:
-                    continue
-                start, stop = parse_address(start_text), parse_address(stop_text)
-                if start is None or stop is None:
-                    bad = ("start" if start is None else "stop")
-                    problems.append((key + (bad,), f"'{start_text if start is None else stop_text}' is not an "
-                                                   "IP address"))
-                    continue
-                try:
-                    blocks.append(Block(IPRange.of(start, stop), key, None, f"{start_text}-{stop_text}"))
-                except RangeError as exc:
-                    problems.append((key + ("stop",), str(exc)))
-    return blocks, problems
-
-
-def policy_pools(policy: Any) -> list[tuple[str, str, list[IPRange]]]:
-    """(name, role, ranges) of the policy's declared pools; unparsable ranges are the core's business."""
-    out: list[tuple[str, str, list[IPRange]]] = []
-    pools = policy.architecture.get("pools")
-    if not isinstance(pools, dict):
-        return out
-    for name, pool in pools.items():
-        if not isinstance(pool, dict):
-            continue
-        ranges: list[IPRange] = []
-        for text in pool.get("ranges") or []:
-            try:
-                ranges.append(parse_pool_range(str(text))[0])
-            except RangeError:
-                continue
-        role = pool.get("role") if isinstance(pool.get("role"), str) else "default"
-        out.append((str(name), role, ranges))
-    return out
-
-
-def role_from_name(name: str) -> str:
-    lowered = name.lower()
-    if "reserved" in lowered:
-        return "reserved"
-    if any(w in lowered for w in ("ingress", "gateway")) and not any(w in lowered for w in _NOT_INGRESS):
-        return "ingress"
-    return "default"
-
-
-def manifest_pools(index: Any, policy: Any) -> list[Pool]:
-    declared = policy_pools(policy)
-    by_name = {name: role for name, role, _ in declared}
-    pools: list[Pool] = []
-    seen: set[int] = set()
-    for applied in index.applied_of_kind(*POOL_KINDS):
-        doc = applied.doc
-        if id(doc) in seen:
-            continue
-        if doc.kind == "IPAddressPool" and not doc.group.startswith("metallb.io"):
-            continue
-        if doc.kind == "CiliumLoadBalancerIPPool" and doc.group != "cilium.io":
-            continue
-        seen.add(id(doc))
-        blocks, _ = pool_blocks(doc, applied)
-        spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
-        metallb = doc.kind == "IPAddressPool"
-        allow = spec.get("allowFirstLastIPs")
-        pool = Pool(
-            name=doc.name, applied=applied, implementation="metallb" if metallb else "cilium", blocks=blocks,
-            selector=None if metallb else spec.get("serviceSelector"),
-            disabled=spec.get("disabled") is True,
-            allow_first_last=None if allow is None else _text(allow),
-        )
-        if doc.name in by_name:
-            pool.role, pool.role_source = by_name[doc.name], "policy"
-        else:
-            covering = [role for _, role, ranges in declared
-                        if blocks and all(any(r.covers(b.range) for r in ranges) for b in blocks)]
-            if covering:
-                pool.role, pool.role_source = covering[0], "policy"
-            else:
-                pool.role = role_from_name(doc.name)
-        pools.append(pool)
-    return pools
 
 
 # --- LoadBalancer requests ----------------------------------------------------------------------
@@ -403,13 +83,13 @@ class Workload:
     def sharing_key(self) -> Optional[str]:
         for key in (SHARING_KEY, SHARING_KEY_LEGACY, METALLB_SHARED, METALLB_SHARED_LEGACY):
             if self.annotations.get(key) is not None:
-                return _text(self.annotations[key])
+                return scalar_text(self.annotations[key])
         return None
 
     def cross_namespace(self) -> set[str]:
         for key in (SHARING_CROSS_NS, SHARING_CROSS_NS_LEGACY):
             if self.annotations.get(key) is not None:
-                return set(split_addresses(_text(self.annotations[key])))
+                return set(split_addresses(scalar_text(self.annotations[key])))
         return set()
 
 
@@ -486,28 +166,6 @@ class BadEntry:
     via: str = ""
 
 
-def resolve(applied: Applied, value: Any) -> tuple[Optional[str], str]:
-    """(substituted text or None when unknown, an explanation naming the variables used)."""
-    if value is None or isinstance(value, (dict, list)):
-        return None, ""
-    text = _text(value)
-    if "${" not in text:
-        return text, ""
-    subst: Substitutions = applied.substitutions
-    resolved = subst.resolve(text)
-    if resolved is None:
-        return None, ""
-    names = list(dict.fromkeys(m.group(1) for m in _VAR_NAME_RE.finditer(text)))
-    parts = []
-    for name in names:
-        where = subst.locations.get(name)
-        if where:
-            parts.append(f"${{{name}}} from postBuild.substitute at {where[0]}:{where[1].line}")
-        else:
-            parts.append(f"${{{name}}} default")
-    return resolved, (" (" + "; ".join(parts) + ")") if parts else ""
-
-
 def _role_for(policy: Any, kind: str, namespace: Optional[str], name: str, guessed: str) -> str:
     """The policy's ``workload_roles`` override the guess; the last matching entry wins."""
     entries = policy.architecture.get("workload_roles")
@@ -528,9 +186,9 @@ def _role_for(policy: Any, kind: str, namespace: Optional[str], name: str, guess
 def _looks_ingress(*names: str) -> bool:
     for name in names:
         lowered = name.lower()
-        if any(w in lowered for w in _NOT_INGRESS):
+        if any(w in lowered for w in NOT_INGRESS):
             continue
-        if any(w in lowered for w in _INGRESS_WORDS):
+        if any(w in lowered for w in INGRESS_WORDS):
             return True
     return False
 
@@ -561,7 +219,7 @@ def chain_labels(index: Any, applied: Applied) -> dict[str, str]:
     out: dict[str, str] = {}
     ks = applied.kustomization
     if ks is not None:
-        out.update({str(k): _text(v) for k, v in _str_map(ks.get("spec", "commonMetadata", "labels")).items()})
+        out.update({str(k): scalar_text(v) for k, v in _str_map(ks.get("spec", "commonMetadata", "labels")).items()})
     # Only the kustomizations of the last Flux Kustomization's build touch the object.
     steps: list[str] = []
     for step in applied.chain:
@@ -577,10 +235,10 @@ def chain_labels(index: Any, applied: Applied) -> dict[str, str]:
             if source is None or not source.documents or not isinstance(source.documents[0].data, dict):
                 continue
             data = source.documents[0].data
-            out.update({str(k): _text(v) for k, v in _str_map(data.get("commonLabels")).items()})
+            out.update({str(k): scalar_text(v) for k, v in _str_map(data.get("commonLabels")).items()})
             for entry in data.get("labels") or [] if isinstance(data.get("labels"), list) else []:
                 if isinstance(entry, dict):
-                    out.update({str(k): _text(v) for k, v in _str_map(entry.get("pairs")).items()})
+                    out.update({str(k): scalar_text(v) for k, v in _str_map(entry.get("pairs")).items()})
             break
     return out
 
@@ -593,15 +251,15 @@ def _service_workload(index: Any, policy: Any, applied: Applied) -> Workload:
     spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
     selector = spec.get("selector")
     view = LabelView({**labels, SERVICE_NAMESPACE_LABEL: namespace, SERVICE_NAME_LABEL: doc.name}, True,
-                     {k: _text(v) for k, v in annotations.items()})
+                     {k: scalar_text(v) for k, v in annotations.items()})
     guessed = _service_role(doc, labels)
     return Workload(
         applied, (), "Service", namespace, doc.name, view,
         _role_for(policy, "Service", namespace, doc.name, guessed), annotations, _ports(spec),
-        _text(spec.get("externalTrafficPolicy") or "Cluster"),
-        {str(k): _text(v) for k, v in selector.items()} if isinstance(selector, dict) else None,
+        scalar_text(spec.get("externalTrafficPolicy") or "Cluster"),
+        {str(k): scalar_text(v) for k, v in selector.items()} if isinstance(selector, dict) else None,
         spec.get("loadBalancerClass") if isinstance(spec.get("loadBalancerClass"), str) else None,
-        _text(spec.get("type") or "ClusterIP"),
+        scalar_text(spec.get("type") or "ClusterIP"),
     )
 
 
@@ -615,7 +273,7 @@ def _generated_workload(policy: Any, applied: Applied, service_key: KeyPath, ser
     """A Service described by Helm values or a Gateway: only some of its labels are known."""
     doc = applied.doc
     annotations = _str_map(service.get("annotations"))
-    labels = {str(k): _text(v) for k, v in _str_map(service.get("labels")).items()}
+    labels = {str(k): scalar_text(v) for k, v in _str_map(service.get("labels")).items()}
     if namespace:
         labels[SERVICE_NAMESPACE_LABEL] = namespace
     spec = service.get("spec") if isinstance(service.get("spec"), dict) else service
@@ -624,9 +282,9 @@ def _generated_workload(policy: Any, applied: Applied, service_key: KeyPath, ser
     service_type = spec.get("type")
     return Workload(
         applied, service_key, kind, namespace, None,
-        LabelView(labels, False, {k: _text(v) for k, v in annotations.items()}),
+        LabelView(labels, False, {k: scalar_text(v) for k, v in annotations.items()}),
         _role_for(policy, kind, applied.namespace, doc.name, guessed_role), annotations, None,
-        _text(etp) if isinstance(etp, str) else None, None,
+        scalar_text(etp) if isinstance(etp, str) else None, None,
         lb_class if isinstance(lb_class, str) else None,
         service_type if isinstance(service_type, str) else None,
     )
@@ -647,7 +305,7 @@ def _collect(out: Requests, workload: Workload, base: KeyPath, values: dict[str,
     added = False
     if lb_ip_key is not None:
         raw = _get(values, lb_ip_key)
-        if raw is not None and _text(raw).strip():
+        if raw is not None and scalar_text(raw).strip():
             added |= _add_entries(out, workload, base + lb_ip_key, raw, "spec.loadBalancerIP"
                                   if workload.kind == "Service" else "loadBalancerIP", "any", single=True)
     annotations = _get(values, annotations_key)
@@ -800,4 +458,5 @@ def _collect_requests(index: Any, policy: Any) -> Requests:
             workload = _generated_workload(policy, applied, base, service, "EnvoyProxy", None, "ingress")
             _collect(out, workload, base, service, ("annotations",), ("loadBalancerIP",))
     return out
+
 
