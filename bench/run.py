@@ -428,6 +428,49 @@ def table(c):
     return "\n".join(out)
 
 
+STAGE_COLUMNS = (("read+parse", ("read+parse",)), ("index", ("index",)), ("flux", ("check:flux",)),
+                 ("schema", ("check:schema",)), ("secret", ("check:secret",)))
+
+
+def stage_shares(text):
+    """{"read+parse": 38.3, "check:flux": 19.5, ...}: the share column of each ``--timings`` stage line."""
+    out = {}
+    for m in re.finditer(r"^homeops-lint timings: (\S+(?: \S+)*?)\s+[0-9.]+\s+[0-9.]+\s+([0-9.]+)%$", text, re.M):
+        out[m.group(1)] = float(m.group(2))
+    return out
+
+
+def summary(results):
+    """One row per corpus: the floor as a process, cold, warm, hook, yamllint, and the ``--timings``
+    share of each main stage (wall share of the in-process run; with 2 processes the check stages
+    overlap, so shares of checks are of their own wall time)."""
+    hdr = ("| corpus | YAML files | docs | floor | cold | cold ÷ floor | warm | hook | yamllint | yamllint ÷ cold "
+           "| " + " | ".join(name for name, _ in STAGE_COLUMNS) + " | other |")
+    out = [hdr, "|---|" + "---:|" * (10 + len(STAGE_COLUMNS))]
+
+    def t(r):
+        return fmt_t(r) if r and r.get("status") == "ok" else (r or {}).get("status", "–")
+
+    def x(a, b):
+        ok = a and b and a.get("status") == "ok" and b.get("status") == "ok" and b["wall"]
+        return f"{a['wall'] / b['wall']:.2f}×" if ok else "–"
+
+    for c in results:
+        rows = c["rows"]
+        floor, cold, yl = rows.get("floor-compose"), rows.get("lint-cold"), rows.get("yamllint")
+        shares = stage_shares((rows.get("lint-timings") or {}).get("text", ""))
+        cells = []
+        for _name, stages in STAGE_COLUMNS:
+            value = sum(shares.get(st, 0.0) for st in stages)
+            cells.append(f"{value:.0f}%" if shares else "–")
+        other = 100.0 - sum(shares.get(st, 0.0) for _n, sts in STAGE_COLUMNS for st in sts)
+        cells.append(f"{max(other, 0.0):.0f}%" if shares else "–")
+        out.append(f"| {c['label']} | {c['yaml_files']} | {c['docs'] or '–'} | {t(floor)} | {t(cold)} | {x(cold, floor)} | "
+                   f"{t(rows.get('lint-warm'))} | {t(rows.get('lint-hook'))} | {t(yl)} | {x(yl, cold)} | "
+                   + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def verdict(x, limit, unit, higher=False):
     if (x >= limit) if higher else (x <= limit):
         return "met"
@@ -584,6 +627,7 @@ def write_results(path, results, lint, versions, version_time, args):
     L += ["\n## Corpora\n", "| corpus | files | YAML files | YAML documents | bytes | path |", "|---|---:|---:|---:|---:|---|"]
     for c in results:
         L.append(f"| {c['label']} | {c['files']} | {c['yaml_files']} | {c['docs']} | {c['bytes']:,} | `{c['root']}` |")
+    L += ["\n## Summary\n", summary(results)]
     for c in results:
         L += [f"\n## {c['label']}\n", table(c)]
     L += ["\n## Linearity (time and peak RSS per YAML document)\n", linearity(results)]
@@ -592,6 +636,18 @@ def write_results(path, results, lint, versions, version_time, args):
         L.append(f"\nhomeops-lint rows are **pending**: {lint.reason}. The engine author re-runs `bash bench/run.sh`.")
     with open(path, "w") as fh:
         fh.write("\n".join(L) + "\n")
+
+
+def render_saved(args):
+    """RESULTS.md from a saved run, without measuring anything (e.g. after changing the report)."""
+    with open(args.render) as fh:
+        saved = json.load(fh)
+    lint = Lint.__new__(Lint)
+    lint.exe, lint.reason = ["homeops-lint"], None
+    lint.timings = "--timings" if any("lint-timings" in c["rows"] for c in saved["results"]) else None
+    write_results(args.out, saved["results"], lint, saved["versions"], saved["version_time"], args)
+    print(f"wrote {args.out}")
+    return 0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -609,7 +665,11 @@ def main(argv=None):
     ap.add_argument("--mirror", default="/work/.mirror", help="where the corpus snapshots were fetched")
     ap.add_argument("--trees", default="/tmp/homeops-corpus/trees", help="exported corpus trees (bench/corpus/run.py)")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument("--render", metavar="JSON", default="",
+                    help="only write --out again from a saved run (CACHE/last-results.json of an earlier run)")
     args = ap.parse_args(argv)
+    if args.render:
+        return render_saved(args)
     peers = ALL_PEERS if args.peers == "all" else [] if args.peers == "none" else args.peers.split(",")
     sizes = [s for s in args.sizes.split(",") if s]
 
