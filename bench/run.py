@@ -433,40 +433,43 @@ STAGE_COLUMNS = (("read+parse", ("read+parse",)), ("index", ("index",)), ("flux"
 
 
 def stage_shares(text):
-    """{"read+parse": 38.3, "check:flux": 19.5, ...}: the share column of each ``--timings`` stage line."""
-    out = {}
-    for m in re.finditer(r"^homeops-lint timings: (\S+(?: \S+)*?)\s+[0-9.]+\s+[0-9.]+\s+([0-9.]+)%$", text, re.M):
-        out[m.group(1)] = float(m.group(2))
-    return out
+    """{"read+parse": 38.3, "check:flux": 19.5, ...}: each ``--timings`` stage's share of the CPU time
+    of all stages. CPU, not wall: on a loaded machine a stage's wall time also counts the time it
+    waited for a core, and with 2 processes the check stages overlap in wall time."""
+    cpu = {}
+    for m in re.finditer(r"^homeops-lint timings: (\S+(?: \S+)*?)\s+([0-9.]+)\s+([0-9.]+)\s+[0-9.]+%$", text, re.M):
+        if not m.group(1).startswith("total"):
+            cpu[m.group(1)] = float(m.group(3))
+    total = sum(cpu.values())
+    return {stage: 100.0 * value / total for stage, value in cpu.items()} if total else {}
 
 
 def summary(results):
-    """One row per corpus: the floor as a process, cold, warm, hook, yamllint, and the ``--timings``
-    share of each main stage (wall share of the in-process run; with 2 processes the check stages
-    overlap, so shares of checks are of their own wall time)."""
-    hdr = ("| corpus | YAML files | docs | floor | cold | cold ÷ floor | warm | hook | yamllint | yamllint ÷ cold "
-           "| " + " | ".join(name for name, _ in STAGE_COLUMNS) + " | other |")
-    out = [hdr, "|---|" + "---:|" * (10 + len(STAGE_COLUMNS))]
+    """One row per corpus: the floor as a process, cold, warm, hook, yamllint (median wall times), the
+    ratios that the targets name, the same ratio in CPU time (user+sys, which a loaded machine disturbs
+    far less than wall time), and each main stage's share of the CPU time (``--timings``)."""
+    hdr = ("| corpus | YAML files | docs | floor | cold | cold ÷ floor | cold ÷ floor (CPU) | warm | hook | yamllint "
+           "| yamllint ÷ cold | yamllint ÷ cold (CPU) | " + " | ".join(name for name, _ in STAGE_COLUMNS) + " | other |")
+    out = [hdr, "|---|" + "---:|" * (12 + len(STAGE_COLUMNS))]
 
     def t(r):
         return fmt_t(r) if r and r.get("status") == "ok" else (r or {}).get("status", "–")
 
-    def x(a, b):
-        ok = a and b and a.get("status") == "ok" and b.get("status") == "ok" and b["wall"]
-        return f"{a['wall'] / b['wall']:.2f}×" if ok else "–"
+    def x(a, b, key="wall"):
+        ok = a and b and a.get("status") == "ok" and b.get("status") == "ok" and b[key]
+        return f"{a[key] / b[key]:.2f}×" if ok else "–"
 
     for c in results:
         rows = c["rows"]
         floor, cold, yl = rows.get("floor-compose"), rows.get("lint-cold"), rows.get("yamllint")
         shares = stage_shares((rows.get("lint-timings") or {}).get("text", ""))
-        cells = []
-        for _name, stages in STAGE_COLUMNS:
-            value = sum(shares.get(st, 0.0) for st in stages)
-            cells.append(f"{value:.0f}%" if shares else "–")
+        cells = [f"{sum(shares.get(st, 0.0) for st in stages):.0f}%" if shares else "–"
+                 for _name, stages in STAGE_COLUMNS]
         other = 100.0 - sum(shares.get(st, 0.0) for _n, sts in STAGE_COLUMNS for st in sts)
         cells.append(f"{max(other, 0.0):.0f}%" if shares else "–")
-        out.append(f"| {c['label']} | {c['yaml_files']} | {c['docs'] or '–'} | {t(floor)} | {t(cold)} | {x(cold, floor)} | "
-                   f"{t(rows.get('lint-warm'))} | {t(rows.get('lint-hook'))} | {t(yl)} | {x(yl, cold)} | "
+        out.append(f"| {c['label']} | {c['yaml_files']} | {c['docs'] or '–'} | {t(floor)} | {t(cold)} | "
+                   f"{x(cold, floor)} | {x(cold, floor, 'cpu')} | {t(rows.get('lint-warm'))} | "
+                   f"{t(rows.get('lint-hook'))} | {t(yl)} | {x(yl, cold)} | {x(yl, cold, 'cpu')} | "
                    + " | ".join(cells) + " |")
     return "\n".join(out)
 
