@@ -20,6 +20,7 @@ TEMPLATE_SUFFIXES = (".tpl", ".j2", ".jinja", ".jinja2", ".gotmpl", ".tmpl", ".t
 # string operations: a regex over the whole text backtracks quadratically on hostile lines.
 _LINE_STARTS = ("{{", "{%", "#%", "- {{", "- {%")
 _VALUE_RE = re.compile(r":[ \t]+\{\{")
+_MARKER_RE = re.compile(r"\{\{|\{%|#\{|#%")  # every line that can be templated holds one
 _TALOS_KINDS = {
     "KubeNetworkConfig", "LinkConfig", "Layer2VIPConfig", "HostnameConfig", "ResolverConfig",
     "TimeSyncConfig", "StaticHostConfig", "DHCPv4Config", "DHCPv6Config", "BondConfig", "VLANConfig",
@@ -44,17 +45,30 @@ def is_template_path(path: str) -> bool:
 
 def looks_templated(text: str) -> bool:
     """Text that only a template engine turns into YAML (Helm, Jinja, makejinja). Linear time."""
-    if "{{" not in text and "{%" not in text and "#{" not in text and "#%" not in text:
-        return False
-    for line in text.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith(_LINE_STARTS):
+    # Only a line holding a marker can be templated: visit those lines alone, found at C speed
+    # (a large values file or rule group has thousands of lines and a few ``{{``). The stretch
+    # between two \n is split again as splitlines() splits (\r, \x85, \u2028, ... also end a line).
+    start = 0
+    while True:
+        marker = _MARKER_RE.search(text, start)
+        if marker is None:
+            return False
+        begin = text.rfind("\n", start, marker.start()) + 1 or start
+        end = text.find("\n", marker.end())
+        if end < 0:
+            end = len(text)
+        if any(_templated_line(line) for line in text[begin:end].splitlines()):
             return True
-        if "{{" in line and line.rstrip().endswith("}}") and _VALUE_RE.search(line):
-            return True
-        if _makejinja_line(line):
-            return True
-    return False
+        start = end
+
+
+def _templated_line(line: str) -> bool:
+    stripped = line.lstrip()
+    if stripped.startswith(_LINE_STARTS):
+        return True
+    if "{{" in line and line.rstrip().endswith("}}") and _VALUE_RE.search(line):
+        return True
+    return _makejinja_line(line)
 
 
 def _makejinja_line(line: str) -> bool:

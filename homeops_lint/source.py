@@ -101,7 +101,7 @@ def _real_path(full: Path, dir_cache: Optional[dict[str, str]]) -> str:
     """``os.path.realpath(full)``, resolving each folder once per run.
 
     When the last component is not a symlink, the real path is the folder's real path plus the
-    name, so only a folder's chain needs resolving (one lstat per component, cached); a symlinked
+    name, so only a folder's chain needs resolving (one lstat per folder, cached); a symlinked
     file, or one that cannot be lstat'ed, takes the full call.
     """
     if dir_cache is None or full.name in ("", ".", ".."):
@@ -111,11 +111,26 @@ def _real_path(full: Path, dir_cache: Optional[dict[str, str]]) -> str:
             return os.path.realpath(full)
     except OSError:
         return os.path.realpath(full)
-    parent = os.fspath(full.parent)
-    real_parent = dir_cache.get(parent)
-    if real_parent is None:
-        real_parent = dir_cache[parent] = os.path.realpath(parent)
-    return os.path.join(real_parent, full.name)
+    return os.path.join(_real_folder(os.fspath(full.parent), dir_cache), full.name)
+
+
+def _real_folder(folder: str, dir_cache: dict[str, str]) -> str:
+    """``os.path.realpath(folder)`` from its parent's real path and one lstat of its own, when it
+    is not a symlink; a symlinked folder (or one that cannot be lstat'ed) takes the full call."""
+    real = dir_cache.get(folder)
+    if real is not None:
+        return real
+    parent, name = os.path.split(folder)
+    if not name or name in (".", "..") or parent == folder:
+        real = os.path.realpath(folder)
+    else:
+        try:
+            linked = stat.S_ISLNK(os.lstat(folder).st_mode)
+        except OSError:
+            linked = True
+        real = os.path.realpath(folder) if linked else os.path.join(_real_folder(parent, dir_cache), name)
+    dir_cache[folder] = real
+    return real
 
 
 def _open_regular(full: Path, real_root: str,

@@ -153,18 +153,18 @@ def test_alias_limits_are_configurable(tmp_path):
 def test_time_budget_inside_a_file(tmp_path, monkeypatch):
     """One file of many documents: the budget is checked per document, not only per file."""
     import homeops_lint.engine as engine_mod
-    import homeops_lint.yamlload as yamlload_mod
+    import homeops_lint.yamlbuild as yamlbuild_mod
 
     clock = Clock()
     monkeypatch.setattr(engine_mod, "time", clock)
-    real_build = yamlload_mod._Builder.build
+    real_build = yamlbuild_mod.Builder.build_document
 
-    def slow_build(self, node, depth=0):  # type: ignore[no-untyped-def]
-        if depth == 0 and node.start_mark.line == 3 * 40:  # the 41st document of many.yaml takes hours
+    def slow_build(self, node, anchors=None):  # type: ignore[no-untyped-def]
+        if node.start_mark.line == 3 * 40:  # the 41st document of many.yaml takes hours
             clock.offset += 10_000
-        return real_build(self, node, depth)
+        return real_build(self, node, anchors)
 
-    monkeypatch.setattr(yamlload_mod._Builder, "build", slow_build)
+    monkeypatch.setattr(yamlbuild_mod.Builder, "build_document", slow_build)
     many = "---\n".join(f"kind: ConfigMap\nmetadata: {{name: c{i}}}\n" for i in range(100))
     result = lint_repo(hostile_repo(tmp_path, {"many.yaml": many, "z.yaml": "a: 1\n"}))
     [message] = _messages(result, "many.yaml")
