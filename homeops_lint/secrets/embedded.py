@@ -124,6 +124,14 @@ _NEEDLES = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "psk"
 _LONE_CR = re.compile("\r(?!\n)|[\x85\u2028\u2029]")  # breaks other than LF and CRLF
 
 
+def _odd_breaks(text: str) -> bool:
+    """A line break other than LF and CRLF in ``text``. An ASCII text (``isascii`` is a flag
+    lookup) can only hold a lone CR, which a CR search at memchr speed rules out first."""
+    if text.isascii() and "\r" not in text:
+        return False
+    return _LONE_CR.search(text) is not None
+
+
 def worth_reading(text: str) -> bool:
     """A cheap superset of ``PREFILTER.search(text)``: some line of ``text`` may hold a credential."""
     lower = text.lower()
@@ -133,20 +141,24 @@ def worth_reading(text: str) -> bool:
 def candidate_lines(text: str) -> Iterator[tuple[int, str]]:
     """(0-based number, text) of each line that passes the prefilter, in order, each once."""
     lower = text.lower()
-    if len(lower) != len(text) or _LONE_CR.search(text):
+    if len(lower) != len(text) or _odd_breaks(text):
         # a character whose lower case is longer (offsets would not match), or a lone carriage
         # return (a line break to the loader): read line by line with the loader's line model
         for number, line in enumerate(LINE_BREAKS.split(text)):
             if PREFILTER.search(line):
                 yield number, line
         return
-    starts: set[int] = set()
+    # line start -> the earliest needle in that line. Each needle but "://" is a PREFILTER match by
+    # itself, and the URL alternative begins with "://", so the regex (slow: a case-insensitive
+    # alternation) starts there instead of at the beginning of a long line.
+    starts: dict[int, int] = {}
     find = lower.find
     for needle in _NEEDLES:
         offset = find(needle)
         while offset >= 0:
             start = lower.rfind("\n", 0, offset) + 1
-            starts.add(start)
+            if offset < starts.get(start, offset + 1):
+                starts[start] = offset
             end = find("\n", offset)
             if end < 0:
                 break
@@ -157,7 +169,7 @@ def candidate_lines(text: str) -> Iterator[tuple[int, str]]:
         previous = start
         end = text.find("\n", start)
         line = text[start:] if end < 0 else text[start:end]
-        if PREFILTER.search(line):
+        if PREFILTER.search(line, starts[start] - start):
             yield number, line
 
 

@@ -280,15 +280,22 @@ class Scanner:
             return
         rules = sops.creation_rules(texts)
         for source in texts:
+            structured = source.kind == FileKind.YAML and bool(source.documents)
+            if not structured and source.kind == FileKind.YAML:
+                continue
+            name_says = sops.name_promises_encryption(source.path)
+            # Only a name, sops metadata or a Secret-like document makes SOPS mandatory (see
+            # _sops_yaml): the creation rules are looked up for those files alone.
+            if not (name_says or structured and _sops_candidate(source)):
+                continue
             if sops.is_template_path(source.path) or sops.is_inactive_path(source.path):
                 continue  # rendered, then encrypted, by a tool; or set aside: not what SOPS reads
-            name_says = sops.name_promises_encryption(source.path)
             rule = sops.rule_for(source.path, rules) if rules else None
             if rule is None and not name_says:
                 continue
-            if source.kind == FileKind.YAML and source.documents:
+            if structured:
                 self._sops_yaml(source, rule, name_says)
-            elif source.kind != FileKind.YAML and name_says and not sops.text_is_encrypted(source.text):
+            elif not sops.text_is_encrypted(source.text):
                 self._sops_text(source, rule)
 
     def _why(self, source: SourceFile, rule: Optional[sops.CreationRule], name_says: bool) -> str:
@@ -298,11 +305,7 @@ class Scanner:
 
     def _sops_yaml(self, source: SourceFile, rule: Optional[sops.CreationRule], name_says: bool) -> None:
         encrypted = any(doc.sops for doc in source.documents)
-        # A broad rule (``kubernetes/.*\.yaml``) is a recipe for ``sops -e``, not a mandate that every
-        # ConfigMap be encrypted: without the name or metadata, only Secrets and Talos secrets count.
-        mandated = name_says or encrypted or any(
-            doc.kind == "Secret" or _talos_bundle(doc) or doc.doc_class == DocClass.TALOS
-            and any(doc.get(*p) is not None for p in TALOS_MACHINE_SECRETS) for doc in source.documents)
+        mandated = name_says or _sops_candidate(source)
         if rule is not None and not rule.path_regex and not (name_says or encrypted):
             mandated = False
         if not mandated:
@@ -526,22 +529,29 @@ class Scanner:
                                                  KeyClass.NONE, str(name))
                 return
             env_name = node.get("name") if "value" in node else None
+            if not isinstance(env_name, str):
+                env_name = None
             shadowed = getattr(node, "shadowed", None)
             if shadowed:  # a duplicate key: the loader kept the last value; judge the dropped one too
                 self._shadowed(source, doc, path, shadowed)
+            append = pending.append
+            vpos, kpos = node.vpos, node.kpos
             for key, value in node.items():
-                if isinstance(value, (Map, Seq)):
-                    pending.append((value, path + (key,)))
-                elif isinstance(value, str):
-                    label = str(key)
-                    strength = classify_key(label) if isinstance(key, str) else KeyClass.NONE
-                    if key == "value" and isinstance(env_name, str):
-                        label = env_name
-                        strength = classify_key(env_name)
-                    if strength is KeyClass.NONE and "\n" not in value and "=" not in value \
+                if isinstance(value, str):
+                    if env_name is not None and key == "value":
+                        label, strength = env_name, classify_key(env_name)
+                    elif isinstance(key, str):
+                        label, strength = key, classify_key(key)
+                    else:
+                        label, strength = str(key), _NO_KEY
+                    if strength is _NO_KEY and "\n" not in value and "=" not in value \
                             and "://" not in value and '"' not in value and "--" not in value:
                         continue  # no credential key and nothing embedded: what _text_value would skip
-                    pending.append((path + (key,), value, node.value_pos(key), strength, label))
+                    where = vpos.get(key)
+                    append((path + (key,), value, kpos.get(key, node.pos) if where is None else where,
+                            strength, label))
+                elif isinstance(value, (Map, Seq)):
+                    append((value, path + (key,)))
         elif isinstance(node, Seq):
             for index, item in enumerate(node):
                 if isinstance(item, (Map, Seq)):
@@ -687,6 +697,7 @@ class Scanner:
                     self._entropy(source, None, (pair.key,), pair.value, pos, pair.key, pos=pos, masks=masks)
 
 
+_NO_KEY = KeyClass.NONE
 _PROSE_KEYS = {"description", "summary", "message", "help", "comment", "comments", "notes", "title", "text",
                "body", "usage", "desc"}
 _PY_RE = re.compile(r"^\s*(?:import [\w.]+|from [\w.]+ import |def \w+\(|class \w+[(:])", re.MULTILINE)
@@ -714,6 +725,15 @@ _MANIFEST_CLASSES = (DocClass.K8S, DocClass.KUSTOMIZE, DocClass.TALOS, DocClass.
 _ARGOCD_METADATA = {"name", "server", "url", "project", "type", "namespaces", "clusterResources", "enableOCI",
                     "insecure", "proxy", "noProxy", "forceHttpBasicAuth", "enableLfs", "githubAppID",
                     "githubAppInstallationID", "username"}
+
+
+def _sops_candidate(source: SourceFile) -> bool:
+    """A file whose content makes SOPS encryption mandatory where a creation rule covers it: sops
+    metadata, a Secret, a Talos secrets bundle or a Talos config holding machine secrets. A broad
+    rule (``kubernetes/.*\\.yaml``) is a recipe for ``sops -e``, not a mandate that every ConfigMap
+    be encrypted."""
+    return any(doc.sops or doc.kind == "Secret" or _talos_bundle(doc) or doc.doc_class == DocClass.TALOS
+               and any(doc.get(*p) is not None for p in TALOS_MACHINE_SECRETS) for doc in source.documents)
 
 
 def _talos_bundle(doc: Document) -> bool:
