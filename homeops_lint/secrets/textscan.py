@@ -71,7 +71,7 @@ def token_candidates(text: str) -> Iterator[int]:
             yield match.start()
 
 
-def _b64_variants(needle: bytes) -> list[str]:
+def b64_variants(needle: bytes) -> list[str]:
     """The base64 text that ``needle`` becomes at each of the three byte alignments."""
     out = []
     for pad in range(3):
@@ -82,7 +82,7 @@ def _b64_variants(needle: bytes) -> list[str]:
     return out
 
 
-_B64_MARKERS = [re.escape(v) for needle in (b"PRIVATE KEY-----", b'"encCredentials"') for v in _b64_variants(needle)]
+_B64_MARKERS = [re.escape(v) for needle in (b"PRIVATE KEY-----", b'"encCredentials"') for v in b64_variants(needle)]
 # PEM headers, base64 of them, and the 1Password Connect credentials marker: one regex.
 KEY_PREFILTER = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\"encCredentials\"|"
                            + "|".join(_B64_MARKERS))
@@ -153,7 +153,7 @@ def _real_body(body: str) -> bool:
     return chars >= 40 and shannon_entropy(material) > 4.0
 
 
-def _decode_b64(token: str) -> bytes:
+def decode_b64(token: str) -> bytes:
     cleaned = token.replace("-", "+").replace("_", "/")
     cleaned = cleaned[: len(cleaned) - len(cleaned) % 4] if "=" not in cleaned else cleaned
     try:
@@ -173,7 +173,7 @@ def key_hits(text: str) -> Iterator[Hit]:
         token = match.group(0)
         if not KEY_PREFILTER.search(token):
             continue
-        decoded = _decode_b64(token).decode("utf-8", "replace")
+        decoded = decode_b64(token).decode("utf-8", "replace")
         pem = _PEM_RE.search(decoded)
         if pem and _real_body(pem.group("body")):
             yield Hit("secret-private-key", f"base64-encoded {pem.group('kind')}", match.start(),
