@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,3 +46,61 @@ def test_candidate_lines_are_the_lines_the_prefilter_matches(text: str) -> None:
 def test_a_long_line_is_searched_from_its_first_secret_word() -> None:
     text = "x" * 5000 + " private_key=abc\nnothing here\n" + "y" * 300 + "://u:p@h\n"
     assert [number for number, _line in candidate_lines(text)] == [0, 2]
+
+
+KEY_PIECES = ["db", "root", "admin", "api", "client", "private", "existing", "from", "by", "no", "access", "x",
+              "password", "passwd", "pass", "pw", "pwd", "secret", "token", "key", "keys", "cred", "creds",
+              "credentials", "psk", "auth", "salt", "seed", "hmac", "cookie", "bearer", "signature", "hash", "cipher",
+              "dsn", "license", "value", "data", "b64", "name", "ref", "PASSWORD", "Secret", "KEY", "Token", "İ",
+              "Σ", "_", "-", ".", "/", " ", "*", ".txt", ".pem", "0"]
+keys = st.lists(st.sampled_from(KEY_PIECES), min_size=1, max_size=6).map("".join)
+
+
+@PROPERTY
+@given(key=keys)
+def test_classify_key_shortcut_gives_the_full_judgement(key: str) -> None:
+    from homeops_lint.secrets.values import _classify, classify_key
+
+    assert classify_key(key) is _classify(key)
+
+
+def test_every_credential_head_word_holds_a_needle() -> None:
+    from homeops_lint.secrets import values
+
+    words = {*values._STRONG, *values._STRONG_SUFFIXES, *values._WEAK, "key", "dbpass", "rootpw", "sapwd"}
+    assert all(any(needle in word for needle in values._HEAD_NEEDLES) for word in words)
+
+
+TOKEN_PIECES = ["AKIA", "A3TX", "ASIA", "AccountKey=", "AC", "SK", "SG.", "ghp_", "gho_", "glpat-", "glcbt-", "GR1348941",
+                "eyJ", "-us1", "/:_authToken=", "T3BlbkFJ", "pypi-AgE", "xoxb-", "xoxz-", "hooks.slack.com/services/",
+                "sq0csp-", "sk_live_", "rk_live_", "k_live_", "12345678:", "1234567:", "M", "N", "O", "AKC", "AP1",
+                "APZ", ".", "-", ":", "=", '"', " ", "\n", "/", "_", "e", "3", "T3", "GR13",
+                *("a" * n for n in (4, 6, 10, 16, 23, 27, 32)), *("Z9" * n for n in (3, 8, 11, 16, 18)),
+                *("0" * n for n in (8, 16, 32)), "aB3_-" * 5, "f00d" * 8]
+token_texts = st.lists(st.sampled_from(TOKEN_PIECES), max_size=40).map("".join)
+
+
+@PROPERTY
+@given(text=token_texts)
+def test_grouped_token_prefilters_find_the_lines_of_every_format(text: str) -> None:
+    from homeops_lint.secrets.textscan import TOKEN_FORMATS, TOKEN_PREFILTERS, token_candidates
+
+    def lines(offsets: list[int]) -> set[int]:
+        return {text.count("\n", 0, offset) for offset in offsets}
+
+    expected = lines([m.start() for pattern in TOKEN_FORMATS for m in re.finditer(pattern, text)])
+    assert lines(list(token_candidates(text))) == expected
+    assert len(TOKEN_PREFILTERS) < len(TOKEN_FORMATS)
+
+
+@pytest.mark.parametrize("token", [
+    "AKIA" + "Z" * 16, "AccountKey=", "AC" + "a" * 32, "x AKC" + "a" * 10 + " ", "x AP1" + "a" * 8 + " ",
+    "SG." + "a" * 22 + ".", "SK" + "a" * 32, "ghp_" + "a" * 36, "glpat-", "GR1348941", "eyJabcd.e",
+    "a" * 32 + "-us1", "pypi-AgE", "xoxb-", "sq0csp-", "hooks.slack.com/services/",
+    "M" + "a" * 23 + "." + "a" * 6 + "." + "a" * 27, "/:_authToken=", "12345678:" + "a" * 35, "T3BlbkFJ",
+    "sk_live_", "rk_live_"])
+def test_each_format_is_a_candidate(token: str) -> None:
+    from homeops_lint.secrets.textscan import token_candidates
+
+    text = f"first line\nkey: {token}\n"
+    assert {text.count("\n", 0, offset) for offset in token_candidates(text)} == {1}

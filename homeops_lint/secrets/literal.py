@@ -5,7 +5,7 @@ text files (scripts, code, env and config files, read line by line in their own 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from ..model import DocClass, Document, FileKind, KeyPath, Map, Pos, Seq, SourceFile, format_path
 from . import embedded, sops
@@ -49,24 +49,11 @@ def literal_yaml(state: ScanState, texts: list[SourceFile]) -> None:
 
 
 def _walk(state: ScanState, source: SourceFile, doc: Document, node: Any, path: KeyPath) -> None:
-    """Every string value under ``node``, in document order (depth first), without recursion.
+    """Every string value under ``node``, in document order (depth first).
 
-    The stack holds pending work in reverse order: a container to expand, or a string with the
-    key class and label that judge it, so findings and line claims keep the recursive order.
+    One frame per nesting level: the loader caps the depth (``limits.max_depth``, at most 400),
+    which keeps the recursion well inside Python's limit.
     """
-    stack: list[tuple[Any, ...]] = [(node, path)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        item = pop()
-        if len(item) == 2:
-            _expand(state, source, doc, item[0], item[1], push)
-        else:
-            _text_value(state, source, doc, *item)
-
-
-def _expand(state: ScanState, source: SourceFile, doc: Document, node: Any, path: KeyPath,
-            push: Callable[[tuple[Any, ...]], None]) -> None:
-    pending: list[tuple[Any, ...]] = []
     if isinstance(node, Map):
         if path == ("metadata",):
             for key in ("annotations",):
@@ -83,7 +70,6 @@ def _expand(state: ScanState, source: SourceFile, doc: Document, node: Any, path
         shadowed = getattr(node, "shadowed", None)
         if shadowed:  # a duplicate key: the loader kept the last value; judge the dropped one too
             _shadowed(state, source, doc, path, shadowed)
-        append = pending.append
         vpos, kpos = node.vpos, node.kpos
         for key, value in node.items():
             if isinstance(value, str):
@@ -97,18 +83,16 @@ def _expand(state: ScanState, source: SourceFile, doc: Document, node: Any, path
                         and "://" not in value and '"' not in value and "--" not in value:
                     continue  # no credential key and nothing embedded: what _text_value would skip
                 where = vpos.get(key)
-                append((path + (key,), value, kpos.get(key, node.pos) if where is None else where,
-                        strength, label))
+                _text_value(state, source, doc, path + (key,), value,
+                            kpos.get(key, node.pos) if where is None else where, strength, label)
             elif isinstance(value, (Map, Seq)):
-                append((value, path + (key,)))
+                _walk(state, source, doc, value, path + (key,))
     elif isinstance(node, Seq):
         for index, item in enumerate(node):
             if isinstance(item, (Map, Seq)):
-                pending.append((item, path + (index,)))
+                _walk(state, source, doc, item, path + (index,))
             elif isinstance(item, str) and ("=" in item or "://" in item or "\n" in item):
-                pending.append((path + (index,), item, node.item_pos(index), KeyClass.NONE, ""))
-    for entry in reversed(pending):
-        push(entry)
+                _text_value(state, source, doc, path + (index,), item, node.item_pos(index), KeyClass.NONE, "")
 
 
 def _shadowed(state: ScanState, source: SourceFile, doc: Document, path: KeyPath,
