@@ -104,3 +104,10 @@ def test_each_format_is_a_candidate(token: str) -> None:
 
     text = f"first line\nkey: {token}\n"
     assert {text.count("\n", 0, offset) for offset in token_candidates(text)} == {1}
+
+
+def test_grouped_needle_searches_cover_every_needle() -> None:
+    from homeops_lint.secrets.embedded import _NEEDLE_SEARCHES, _NEEDLES
+
+    for needle in _NEEDLES:
+        assert [search(f"x {needle} y").start() for search in _NEEDLE_SEARCHES if search(f"x {needle} y")] == [2]
