@@ -111,3 +111,35 @@ def test_grouped_needle_searches_cover_every_needle() -> None:
 
     for needle in _NEEDLES:
         assert [search(f"x {needle} y").start() for search in _NEEDLE_SEARCHES if search(f"x {needle} y")] == [2]
+
+
+LINE_PIECES = ["Authorization", "authorization: ", "-H 'X-Auth: ", "Bearer ", "BEARER ", "token ", "Basic ", "basic ",
+               "ſ", "K", "İ", "ı", "abc123def456ghi789jk", "0" * 20, '"', "'", "=", ":", " ", "-", "--", "://",
+               "https://u:p@h", "password", "key", "x", "{", "}"]
+lines_ = st.lists(st.sampled_from(LINE_PIECES), max_size=25).map("".join)
+
+
+@PROPERTY
+@given(line=lines_)
+def test_pair_regex_gates_are_supersets(line: str) -> None:
+    from homeops_lint.secrets import embedded as e
+
+    if e._AUTH_HEADER_RE.search(line):
+        assert e._may_hold_auth_header(line)
+    if e._JSON_RE.search(line):
+        assert '"' in line
+    if e._URL_IN_LINE_RE.search(line):
+        assert "://" in line
+    if e._FLAG_RE.search(line):
+        assert "-" in line
+    if e._ASSIGN_RE.match(line):
+        assert "=" in line or ":" in line
+    if e._KV_RE.search(line):
+        assert "=" in line
+
+
+def test_auth_header_gate_keeps_case_folded_schemes() -> None:
+    from homeops_lint.secrets import embedded as e
+
+    for line in ("Authorization: Baſic Zm9vYmFyYmF6cXV4MTIzNDU2", "curl -H 'Authorization: BEARER abcdef0123456789xyz'"):
+        assert bool(e._AUTH_HEADER_RE.search(line)) and e._may_hold_auth_header(line)

@@ -66,13 +66,16 @@ def pairs_in_line(line: str, number: int) -> Iterator[Pair]:
     """Every credential-shaped key/value in one line (the caller judges the values)."""
     if _COMMENT_LINE_RE.match(line):
         return
+    # Each regex runs only where the character it needs is in the line (a JSON pair needs a quote,
+    # a URL "://", a flag "-", an assignment "=" or ":"): the same pairs, without most regex calls.
+    quoted, has_url, has_eq = '"' in line, "://" in line, "=" in line
     seen: set[int] = set()
-    for match in _JSON_RE.finditer(line):
+    for match in _JSON_RE.finditer(line) if quoted else ():
         strength = classify_key(match.group("k"))
         seen.add(match.start("v"))
         if strength is not KeyClass.NONE:
             yield Pair(number, match.start("v"), match.group("k"), match.group("v"), "json", strength)
-    for match in _URL_IN_LINE_RE.finditer(line):
+    for match in _URL_IN_LINE_RE.finditer(line) if has_url else ():
         password = url_password(match.group(0))
         if password:
             start = match.start() + match.group(0).index(":" + password + "@", match.group(0).index("://") + 3) + 1
@@ -80,18 +83,19 @@ def pairs_in_line(line: str, number: int) -> Iterator[Pair]:
             yield Pair(number, start, "URL password", password, "url", KeyClass.STRONG)
     if seen and _JSON_RE.search(line):
         return
-    for match in _FLAG_RE.finditer(line):
+    for match in _FLAG_RE.finditer(line) if "-" in line else ():
         strength = classify_key(match.group("k"))
         if strength is KeyClass.NONE:
             continue
         value, offset = _unquote(match.group("v"))
         seen.add(match.start("v") + offset)
         yield Pair(number, match.start("v") + offset, match.group("k"), value, "flag", strength)
-    for match in _AUTH_HEADER_RE.finditer(line):  # Authorization: Bearer <token>, curl -H "...: token <t>"
+    # Authorization: Bearer <token>, curl -H "...: token <t>"
+    for match in _AUTH_HEADER_RE.finditer(line) if _may_hold_auth_header(line) else ():
         seen.add(match.start("v"))
-        yield Pair(number, match.start("v"), f"Authorization {match.group('scheme') or match.group('bare')}", match.group("v"), "header",
-                   KeyClass.STRONG)
-    match = _ASSIGN_RE.match(line)
+        yield Pair(number, match.start("v"), f"Authorization {match.group('scheme') or match.group('bare')}",
+                   match.group("v"), "header", KeyClass.STRONG)
+    match = _ASSIGN_RE.match(line) if has_eq or ":" in line else None
     if match:
         strength = classify_key(match.group("k"))
         if strength is not KeyClass.NONE and match.start("v") not in seen:
@@ -102,7 +106,8 @@ def pairs_in_line(line: str, number: int) -> Iterator[Pair]:
         if strength is not KeyClass.NONE or "=" not in match.group("v"):
             return
         # ``conn = Server=db;Password=x``: the value is a connection string; read its own pairs below
-    for match in _KV_RE.finditer(line):  # key=value tokens: inventories, query strings, ADO strings
+    # key=value tokens: inventories, query strings, ADO strings
+    for match in _KV_RE.finditer(line) if has_eq else ():
         strength = classify_key(match.group("k"))
         if strength is KeyClass.NONE or match.start("v") in seen:
             continue
@@ -114,6 +119,15 @@ def pairs_in_line(line: str, number: int) -> Iterator[Pair]:
         strength = classify_key(match.group("k"))
         if strength is KeyClass.STRONG:
             yield Pair(number, match.start("v"), match.group("k"), match.group("v"), "directive", strength)
+
+
+def _may_hold_auth_header(line: str) -> bool:
+    """A superset of the lines _AUTH_HEADER_RE matches: it needs a scheme word. Outside ASCII the
+    regex's case folding (``ſ``, ``K``, ``İ``) is not ``str.lower``'s, so such lines always run it."""
+    if not line.isascii():
+        return True
+    lower = line.lower()
+    return "bearer" in lower or "token" in lower or "basic" in lower
 
 
 # Every PREFILTER alternative contains one of these (lower-cased): str.find runs them at memchr speed,
