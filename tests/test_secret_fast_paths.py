@@ -143,3 +143,17 @@ def test_auth_header_gate_keeps_case_folded_schemes() -> None:
 
     for line in ("Authorization: Baſic Zm9vYmFyYmF6cXV4MTIzNDU2", "curl -H 'Authorization: BEARER abcdef0123456789xyz'"):
         assert bool(e._AUTH_HEADER_RE.search(line)) and e._may_hold_auth_header(line)
+
+
+KEY_PIECES_TEXT = ["-----BEGIN", '"encCredentials"', "S0t", "ZW", "LS0t", "a", "Z", "=", "\n", " ",
+                   "UFJJVkFURSBLRVktLS0t", "BSSVZBVEUgS0VZLS0t", "QUklWQVRFIEtFWS0t", "UFJJVkFURSBLRVkt",
+                   "ImVuY0NyZWRlbnRpYWxz", "JlbmNDcmVkZW50aWFs", "iZW5jQ3JlZGVudGlh", "iZW5jQ3JlZGVudGl"]
+key_texts = st.lists(st.sampled_from(KEY_PIECES_TEXT), max_size=12).map("".join)
+
+
+@PROPERTY
+@given(text=key_texts)
+def test_key_material_gate_is_any_needle(text: str) -> None:
+    from homeops_lint.secrets.detect import _KEY_NEEDLES, _may_hold_key_material
+
+    assert _may_hold_key_material(text) == any(needle in text for needle in _KEY_NEEDLES)
