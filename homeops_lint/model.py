@@ -44,6 +44,8 @@ class Map(dict):  # type: ignore[type-arg]
         self.vpos: dict[Any, Pos] = {}
         # Keys whose value came from a merge key (``<<``); rules that report "set here" use it.
         self.anchor_keys: frozenset[Any] = frozenset()
+        # Set, not left empty: reading an unset slot raises inside getattr (5x slower per Map).
+        self.shadowed: Optional[dict[Any, tuple[Any, Pos, Pos]]] = None
 
     def key_pos(self, key: Any) -> Pos:
         return self.kpos.get(key, self.pos)
@@ -232,7 +234,7 @@ class SourceFile:
         """Line ``line`` as the YAML parser counts lines, with control characters made harmless
         (a hostile file must not drive the terminal that shows a snippet of it)."""
         if self._lines is None:
-            self._lines = _LINE_BREAKS.split(self.text)
+            self._lines = split_lines(self.text)
         if 1 <= line <= len(self._lines):
             return _SNIPPET_CONTROL.sub("\ufffd", self._lines[line - 1])
         return ""
@@ -245,9 +247,21 @@ _LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 LINE_BREAKS = _LINE_BREAKS
 
 
+def _only_newlines(text: str) -> bool:
+    """No line break but LF in ``text`` (``isascii`` is a flag lookup: an ASCII text can only
+    hold a CR besides, which a search at memchr speed rules out)."""
+    return "\r" not in text and (text.isascii() or "\x85" not in text and "\u2028" not in text
+                                  and "\u2029" not in text)
+
+
+def split_lines(text: str) -> list[str]:
+    """``text`` cut into lines as YAML breaks them (``str.split`` where only LF occurs)."""
+    return text.split("\n") if _only_newlines(text) else _LINE_BREAKS.split(text)
+
+
 def line_starts(text: str) -> list[int]:
     """Offsets where each line of ``text`` starts, lines broken as YAML breaks them."""
-    if "\r" not in text and "\x85" not in text and "\u2028" not in text and "\u2029" not in text:
+    if _only_newlines(text):
         starts = [0]
         find = text.find
         pos = find("\n")

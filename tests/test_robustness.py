@@ -681,3 +681,14 @@ def test_broken_demo_carries_a_broken_file_a_template_and_a_binary():
     assert not [f for f in result.findings if f.path.startswith(("charts/", "docs/images/"))]
     families = {f.rule.split("-", 1)[0] for f in result.findings}
     assert len(families - {"parse"}) >= 3, families  # every other family's findings are still there
+
+
+def test_secret_walk_reaches_the_deepest_level_the_loader_allows(tmp_path):
+    # 390 levels under the ceiling of limits.max_depth (400): the secret scan's walk (one frame per
+    # level) still reaches the leaf and reports it, inside Python's recursion limit.
+    depth = 390
+    text = "".join("  " * i + f"k{i}:\n" for i in range(depth)) + "  " * depth + "password: hunter2-Zq8vX1pLm\n"
+    root = hostile_repo(tmp_path, {"deep.yaml": text, ".homeops-lint.yaml": "version: 1\nlimits: {max_depth: 400}\n"})
+    result = lint_repo(root)
+    assert [f.line for f in findings_of(result, "deep.yaml") if f.rule == "secret-literal-credential"] == [depth + 1]
+    assert_continued(result)

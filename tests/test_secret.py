@@ -266,7 +266,7 @@ def test_pem_markers_around_code_are_not_a_key() -> None:
 
 def test_gitleaksignore_fingerprints() -> None:
     from homeops_lint.model import SourceFile
-    from homeops_lint.secrets.scan import gitleaks_ignored
+    from homeops_lint.secrets.paths import gitleaks_ignored
 
     ignore = SourceFile(".gitleaksignore", "", 0, text=(
         "# comment\napps/a.yaml:generic-api-key:12\n"

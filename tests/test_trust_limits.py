@@ -197,15 +197,15 @@ def test_time_budget_inside_a_check(tmp_path, monkeypatch, workers, slow, cut):
 
         monkeypatch.setattr(target, "validate", slow_step)
     else:
-        from homeops_lint.secrets.scan import Scanner
+        import homeops_lint.secrets.scan as target
 
-        real = Scanner._sops  # the first phase; the next phase's loop over the files notices
+        (name, real), *rest = target.PHASES  # the first phase; the next phase's loop over the files notices
 
         def slow_step(*args, **kwargs):  # type: ignore[no-untyped-def]
             clock.offset += 10_000
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(Scanner, "_sops", slow_step)
+        monkeypatch.setattr(target, "PHASES", ((name, slow_step), *rest))
     cms = {f"cm{i}.yaml": (CONFIGMAP % f"cm{i}") + "  a: b\n" for i in range(3)}
     root = hostile_repo(tmp_path, {**cms, ".homeops-lint.yaml": "version: 1\nlimits:\n  time_budget: 30\n"})
     result = lint_repo(root)

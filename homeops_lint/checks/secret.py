@@ -13,7 +13,8 @@ from ..model import Severity
 
 
 def check(ctx: Context) -> None:
-    from ..secrets.scan import is_doc_path, scan
+    from ..secrets.paths import is_doc_path
+    from ..secrets.scan import scan
 
     def enabled(rule_id: str) -> bool:
         return ctx.enabled(rule_id)

@@ -162,9 +162,12 @@ def is_template_path(path: str) -> bool:
     return name.endswith(TEMPLATE_SUFFIXES) or ".tmpl." in name or ".tpl." in name
 
 
+_INACTIVE_RE = re.compile("(?:" + "|".join(re.escape(s) for s in INACTIVE_SUFFIXES) + ")(?:/|$)")
+
+
 def is_inactive_path(path: str) -> bool:
     """A file (or a folder) set aside: ``*.disabled``, ``*.bak``, ``*.cold`` and friends."""
-    return any(part.lower().endswith(INACTIVE_SUFFIXES) for part in path.split("/"))
+    return _INACTIVE_RE.search(path.lower()) is not None
 
 
 def name_promises_encryption(path: str) -> bool:

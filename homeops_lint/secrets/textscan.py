@@ -37,16 +37,14 @@ TOKEN_FILTERS = (
     "detect_secrets.filters.heuristic.is_prefixed_with_dollar_sign",
 )
 
-# A superset of every TOKEN_PLUGINS pattern, as literal-anchored regexes. Python's re has no
-# multi-literal search: one alternation of these ran 2.5 to 6 times slower (measured on a 3.5 MB
-# corpus: 296-726 ms against 116 ms), because every alternative starting with a character class
-# makes it try the match at nearly every position. Anchored on a literal, each one runs at
-# memchr-like speed, and lookbehinds check what comes before the anchor.
-TOKEN_PREFILTERS = tuple(re.compile(p) for p in (
+# A superset of every TOKEN_PLUGINS pattern, one literal-anchored regex per format (the reference;
+# the tests compare the grouped prefilters below against it). No match of any of them spans a line
+# break, so a candidate line is found whichever of them matches first on it.
+TOKEN_FORMATS = (
     r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}",  # AWS
     r"AccountKey=",  # Azure storage
     r"gh[pousr]_[A-Za-z0-9_]{36}",  # GitHub
-    r"gl(?:pat|dt|ft|soat|rt|cbt|imt)-", r"GR1348941",  # GitLab (two literal prefixes: 6x faster than one alternation)
+    r"gl(?:pat|dt|ft|soat|rt|cbt|imt)-", r"GR1348941",  # GitLab
     r"eyJ[A-Za-z0-9_=-]{4,}\.[A-Za-z0-9_=-]",  # JWT
     r"-us[0-9](?<=[0-9a-z]{32}-us[0-9])",  # Mailchimp
     r"/:_authToken=",  # npm
@@ -61,6 +59,28 @@ TOKEN_PREFILTERS = tuple(re.compile(p) for p in (
     r"\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27}(?<=[MNO][A-Za-z0-9_-]{23}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27})",  # Discord
     # Artifactory, with detect-secrets' own boundaries (not inside base64 ciphertext)
     r"A(?<![^\s=:\"]A)(?:KC[a-zA-Z0-9]{10,}|P[0-9A-F][a-zA-Z0-9]{8,})(?=[\s\"]|$)",
+)
+# The same formats, grouped by the literal character each match starts with (rewritten to start
+# at a shared character where needed, the rest checked by a lookbehind): Python's re has no
+# multi-literal search, and an alternation whose branches start with different characters tries
+# nearly every position (2.5 to 6 times slower than one pass per format), but one whose branches
+# share their first character runs a single literal scan. Nine passes instead of twenty: about
+# 45 % less time on the real corpus.
+TOKEN_PREFILTERS = tuple(re.compile("|".join(f"(?:{branch})" for branch in group)) for group in (
+    # A: AWS, Azure storage, Twilio account SID, Artifactory
+    (r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}", r"AccountKey=", r"AC[a-z0-9]{32}",
+     r"A(?<![^\s=:\"]A)(?:KC[a-zA-Z0-9]{10,}|P[0-9A-F][a-zA-Z0-9]{8,})(?=[\s\"]|$)"),
+    (r"SG\.[A-Za-z0-9_-]{22}\.", r"SK[a-z0-9]{32}"),  # S: SendGrid, Twilio key
+    (r"gh[pousr]_[A-Za-z0-9_]{36}", r"gl(?:pat|dt|ft|soat|rt|cbt|imt)-"),  # g: GitHub, GitLab
+    # -: Mailchimp, PyPI, Slack token, Square
+    (r"-us[0-9](?<=[0-9a-z]{32}-us[0-9])", r"-(?<=pypi-)AgE", r"-(?<=xox[abposr]-)", r"-(?<=sq0csp-)"),
+    # .: Slack webhook, Discord
+    (r"\.(?<=hooks\.)slack\.com/services/",
+     r"\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27}(?<=[MNO][A-Za-z0-9_-]{23}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27})"),
+    (r":(?<=/:)_authToken=", r":(?<=[0-9]{8}:)[0-9A-Za-z_-]{35}"),  # :: npm, Telegram
+    (r"J(?<=eyJ)[A-Za-z0-9_=-]{4,}\.[A-Za-z0-9_=-]",),  # J: JWT (a rarer character than its "e")
+    (r"3(?<=T3)BlbkFJ", r"3(?<=GR13)48941"),  # 3: OpenAI, GitLab runner
+    (r"k_live_(?<=[rs]k_live_)",),  # k: Stripe
 ))
 
 
@@ -71,7 +91,7 @@ def token_candidates(text: str) -> Iterator[int]:
             yield match.start()
 
 
-def _b64_variants(needle: bytes) -> list[str]:
+def b64_variants(needle: bytes) -> list[str]:
     """The base64 text that ``needle`` becomes at each of the three byte alignments."""
     out = []
     for pad in range(3):
@@ -82,7 +102,7 @@ def _b64_variants(needle: bytes) -> list[str]:
     return out
 
 
-_B64_MARKERS = [re.escape(v) for needle in (b"PRIVATE KEY-----", b'"encCredentials"') for v in _b64_variants(needle)]
+_B64_MARKERS = [re.escape(v) for needle in (b"PRIVATE KEY-----", b'"encCredentials"') for v in b64_variants(needle)]
 # PEM headers, base64 of them, and the 1Password Connect credentials marker: one regex.
 KEY_PREFILTER = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\"encCredentials\"|"
                            + "|".join(_B64_MARKERS))
@@ -155,7 +175,7 @@ def _real_body(body: str) -> bool:
     return chars >= 40 and shannon_entropy(material) > 4.0
 
 
-def _decode_b64(token: str) -> bytes:
+def decode_b64(token: str) -> bytes:
     cleaned = token.replace("-", "+").replace("_", "/")
     cleaned = cleaned[: len(cleaned) - len(cleaned) % 4] if "=" not in cleaned else cleaned
     try:
@@ -175,7 +195,7 @@ def key_hits(text: str) -> Iterator[Hit]:
         token = match.group(0)
         if not KEY_PREFILTER.search(token):
             continue
-        decoded = _decode_b64(token).decode("utf-8", "replace")
+        decoded = decode_b64(token).decode("utf-8", "replace")
         pem = _PEM_RE.search(decoded)
         if pem and _real_body(pem.group("body")):
             yield Hit("secret-private-key", f"base64-encoded {pem.group('kind')}", match.start(),

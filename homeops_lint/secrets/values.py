@@ -55,9 +55,25 @@ def key_words(key: str) -> list[str]:
     return [w.lower() for w in _WORD_RE.findall(key)]
 
 
+# Every head word that makes a key a credential (_STRONG, _STRONG_SUFFIXES, _PASS_COMPOUND_RE, "key",
+# _WEAK) holds one of these; a key holding none is judged at once (most keys of a manifest).
+_HEAD_NEEDLES = ("pass", "pw", "secret", "token", "key", "cred", "psk", "auth", "salt", "seed", "hmac", "cookie",
+                 "bearer", "signature", "hash", "cipher", "dsn", "license")
+
+
 @lru_cache(maxsize=4096)
 def classify_key(key: str) -> KeyClass:
     """How much a key says about its value being a credential."""
+    if not isinstance(key, str) or not key or len(key) > 120:
+        return KeyClass.NONE
+    lower = key.lower()
+    if not any(needle in lower for needle in _HEAD_NEEDLES):
+        return KeyClass.NONE
+    return _classify(key)
+
+
+def _classify(key: str) -> KeyClass:
+    """``classify_key`` without its shortcut (the tests compare the two)."""
     if not isinstance(key, str) or not key or len(key) > 120:
         return KeyClass.NONE
     if len(key.split()) >= 3 or "*" in key:
