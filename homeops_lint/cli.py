@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "baseline": "homeops_lint.baseline:cmd_baseline",
     "hook": "homeops_lint.gitchanges:cmd_hook",
     "ip": "homeops_lint.commands.ip:main",
+    "diff": "homeops_lint.commands.diff:main",
 }
 
 

@@ -41,6 +41,8 @@ class Options:
     # (root, policy, discovery) already computed for these options (the cache key needs them):
     # a cache miss then does not find the root, load the policy and list the files twice.
     prelude: Optional[tuple[Path, Policy, "discover_mod.Discovery"]] = None
+    # Parses shared with another run over a version of the same tree (``homeops-lint diff``).
+    parses: Optional[source_mod.ParseMemo] = None
 
 
 @dataclass
@@ -220,7 +222,7 @@ def _run(options: Options) -> Result:
             found = discover_mod.discover(root, [*policy.exclude, *options.extra_exclude])
     with timings.stage("read+parse"):
         budget = Budget(_time_budget(policy), time.monotonic, started)
-        files, problems = source_mod.read_all(root, found.files, _limits(policy), budget)
+        files, problems = source_mod.read_all(root, found.files, _limits(policy), budget, options.parses)
         read_cut = any(p.limit == "time_budget" for p in problems)
     with timings.stage("index"):
         index = build_index(files, policy.entrypoints)

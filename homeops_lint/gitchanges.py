@@ -376,3 +376,9 @@ def cmd_hook(argv: Sequence[str]) -> int:
         code = cli.lint_with(args, change=change, root=str(root), paths=[str(root)])
         worst = max(worst, code)
     return worst
+
+
+# Public names for library modules that read other revisions (review/, ``homeops-lint diff``).
+git = _git
+git_ok = _git_ok
+tree_entries = _tree_entries
