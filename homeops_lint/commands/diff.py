@@ -16,6 +16,7 @@ time budget stopped.
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Optional, Sequence
 
@@ -42,6 +43,9 @@ def parser():  # type: ignore[no-untyped-def]
     p.add_argument("--ignore", action="append", metavar="RULE,...", help="skip these rules or family prefixes")
     p.add_argument("--max-items", type=int, default=50, metavar="N",
                    help="markdown: list at most N items per section, then 'and N more' (default 50)")
+    p.add_argument("--pre-push", action="store_true",
+                   help="BASE and HEAD from pre-commit's pre-push stage (PRE_COMMIT_FROM_REF, PRE_COMMIT_TO_REF); "
+                        "a new branch is compared with the default base")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when the change introduces an error")
     p.add_argument("--timings", action="store_true", help="print the time spent per stage to stderr")
     return p
@@ -60,6 +64,14 @@ def main(argv: Sequence[str]) -> int:
     from ..review.render import render
     from ..review.trees import Runner, versions
 
+    if args.pre_push:
+        if args.base or args.head:
+            return _die("--pre-push takes BASE and HEAD from pre-commit; give no commits")
+        args.base, args.head = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
+        if not args.head:
+            return _die("--pre-push runs in pre-commit's pre-push stage (PRE_COMMIT_TO_REF is not set)")
+        if args.base and not args.base.strip("0"):
+            args.base = None  # a new branch: the merge base with the default branch
     root = lint_root(args.root, ["."]) if args.root else find_root(["."])
     base, head = versions(root, args.base, args.head)
     timings = None
