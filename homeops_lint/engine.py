@@ -127,6 +127,9 @@ def _limits(policy: Policy) -> source_mod.ReadLimits:
                                  yaml=ylim)
 
 
+read_limits = _limits  # public: ``homeops-lint diff`` parses a version ahead of its run with these
+
+
 DEFAULT_TIME_BUDGET = 120.0  # seconds per run (limits.time_budget); a safety net, not a target
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

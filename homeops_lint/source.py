@@ -143,7 +143,8 @@ def _open_regular(full: Path, real_root: str,
 class ParseMemo:
     """Parses shared by engine runs over two versions of one tree (``homeops-lint diff``), keyed
     by path and git blob id, so a file the versions share is parsed once. ``known`` maps a path of
-    the next run to its blob id when git says what it holds: on a hit that file is not even read.
+    the next run to its blob id when git says what it holds (or a file was read once already): on
+    a hit that file is not even read.
     Documents are never changed after parsing, so two runs can share them."""
 
     algorithm: str = "sha1"  # the repository's object format
@@ -201,6 +202,7 @@ def read_file(root: Path, rel: str, limits: ReadLimits,
     if memo_key is None:
         return source, _read_text(source, raw, limits, chart_dirs, allowance)
     memo_key = (rel, parses.blob_id(raw), *memo_key[2:])  # type: ignore[union-attr]
+    parses.known.setdefault(rel, memo_key[1])  # type: ignore[union-attr]
     hit = parses.reuse(memo_key, str(full))  # type: ignore[union-attr]
     if hit is not None:
         return hit

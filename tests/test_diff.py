@@ -301,8 +301,11 @@ def test_the_diff_runs_the_same_engine_as_a_lint(history: tuple[Path, list[str]]
 
     root, revs = history
     base, head = versions(root, revs[1], revs[2])
-    runner = Runner(root)
-    after, before = runner.run(head), runner.run(base)
+    with Runner(root) as runner:
+        new = runner.prepare(head)
+        runner.parse(new)
+        old = runner.prepare(base)
+        after, before = runner.run(new), runner.run(old)
     for rev, result in ((revs[2], after), (revs[1], before)):
         folder = tmp_path / rev / "home-ops"
         folder.mkdir(parents=True)
@@ -331,12 +334,29 @@ def test_unchanged_files_are_parsed_once(history: tuple[Path, list[str]], monkey
 
     monkeypatch.setattr(source, "parse_yaml_source", counting)
     root, revs = history
-    base, head = versions(root, revs[1], revs[2])
-    runner = Runner(root)
-    runner.run(head)
-    yaml_files = len(parsed)
-    runner.run(base)
-    assert parsed[yaml_files:] == ["apps/kustomization.yaml"]  # the one file the commit changed
+    # a commit, and the work tree (which holds the reformatting)
+    for base_rev, head_rev, changed in ((revs[1], revs[2], "apps/kustomization.yaml"),
+                                        (revs[2], None, "apps/web/app/service.yaml")):
+        parsed.clear()
+        base, head = versions(root, base_rev, head_rev)
+        with Runner(root) as runner:
+            new = runner.prepare(head)
+            runner.parse(new)
+            yaml_files = len(parsed)
+            assert yaml_files == len([p for p in REPO if p.endswith(".yaml")])
+            runner.run(new)
+            runner.run(runner.prepare(base))
+        assert parsed[yaml_files:] == [changed]  # the one file the change touched
+
+
+def test_the_base_run_in_a_child_process_gives_the_same_review(history: tuple[Path, list[str]]) -> None:
+    from homeops_lint.review.render import as_json
+    from homeops_lint.review.run import review
+
+    root, revs = history
+    for base, head in ((revs[0], revs[1]), (revs[1], revs[2]), (revs[2], None)):
+        alone, forked = review(root, base, head, parallel=False), review(root, base, head, parallel=True)
+        assert as_json(forked) == as_json(alone)
 
 
 def test_default_base_is_the_merge_base_with_the_default_branch(history: tuple[Path, list[str]],

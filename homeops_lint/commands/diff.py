@@ -60,9 +60,8 @@ def main(argv: Sequence[str]) -> int:
     if args.max_items < 1:
         return _die("--max-items must be at least 1")
     from ..discover import find_root, lint_root
-    from ..review.changes import compare
     from ..review.render import render
-    from ..review.trees import Runner, versions
+    from ..review.run import review as run_review
 
     if args.pre_push:
         if args.base or args.head:
@@ -73,16 +72,12 @@ def main(argv: Sequence[str]) -> int:
         if args.base and not args.base.strip("0"):
             args.base = None  # a new branch: the merge base with the default branch
     root = lint_root(args.root, ["."]) if args.root else find_root(["."])
-    base, head = versions(root, args.base, args.head)
     timings = None
     if args.timings:
         from ..timing import Timings
 
         timings = Timings()
-    runner = Runner(root, args.config, _csv(args.select), _csv(args.ignore), timings)
-    after = runner.run(head)  # first: a work tree is read from disk, and BASE reuses its parses
-    before = runner.run(base)
-    review = compare(base, head, before, after)
+    review = run_review(root, args.base, args.head, args.config, _csv(args.select), _csv(args.ignore), timings)
     text = render(args.format, review, args.max_items)
     if args.output:
         from ..fsutil import atomic_write

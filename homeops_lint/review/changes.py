@@ -18,7 +18,7 @@ a Secret.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from ..model import Finding, Severity, resource_id
 from .trees import Version
@@ -108,55 +108,76 @@ class Review:
         return sorted(names)
 
 
-def compare(base: Version, head: Version, before: Any, after: Any) -> Review:
-    """The review of the change from ``before`` (BASE's engine result) to ``after`` (HEAD's)."""
+@dataclass
+class Side:
+    """What the comparison needs of one version's engine result, as plain data: the base side can
+    be summarised in another process and sent back (``review.run``)."""
+
+    findings: list[tuple[tuple[str, ...], Finding, str, tuple[str, ...]]]  # (key, finding, message, clusters)
+    kustomizations: dict[tuple[str, str], tuple[dict[str, Any], str]]
+    objects: dict[tuple[str, str, str, str], tuple[set[str], str]]
+    holdings: dict[tuple[str, str], dict[str, tuple[str, str]]]
+    bootstrap: dict[tuple[str, str, str], tuple[str, str]]
+    notes: list[str]
+    complete: bool
+
+
+def summarize(result: Any) -> Side:
+    """One engine result, reduced to what ``compare`` reads (secrets masked, values not kept)."""
+    from ..baseline import finding_key
+    from ..ipplan import ClusterNames
+    from ..report.common import mask_message
+
+    names = ClusterNames(result.index)
+    flux = _Flux(result, names)
+    clusters = _file_clusters(result, names, {f.path for f in result.all_findings})
+    findings = [(finding_key(f, result), f, mask_message(result, f), clusters.get(f.path, ()))
+                for f in result.all_findings]
+    return Side(findings, flux.kustomizations, flux.objects, _holdings(result), _in_flux(flux, result),
+                list(result.notes), bool(result.complete))
+
+
+def compare(base: Version, head: Version, before: Side, after: Side) -> Review:
+    """The review of the change from ``before`` (BASE's summary) to ``after`` (HEAD's)."""
     review = Review(base, head)
     review.findings = _findings(before, after)
-    old, new = _Flux(before), _Flux(after)
-    review.kustomizations = _kustomizations(old, new)
-    review.objects = _objects(old, new)
+    review.kustomizations = _kustomizations(before, after)
+    review.objects = _objects(before, after)
     review.addresses = _addresses(before, after)
-    review.bootstrap = _bootstrap(old, new, before, after)
+    review.bootstrap = _bootstrap(before, after)
     for note in (*before.notes, *after.notes):
         if note not in review.notes:
             review.notes.append(note)
-    review.complete = bool(before.complete and after.complete)
+    review.complete = before.complete and after.complete
     return review
 
 
 # --- findings -------------------------------------------------------------------------------------
-def _findings(before: Any, after: Any) -> list[FindingChange]:
-    from ..baseline import finding_key
-    from ..report.common import mask_message
-
-    old_clusters, new_clusters = _file_clusters(before), _file_clusters(after)
-    left: dict[tuple[str, ...], list[Finding]] = {}
-    for finding in before.all_findings:
-        left.setdefault(finding_key(finding, before), []).append(finding)
+def _findings(before: Side, after: Side) -> list[FindingChange]:
+    left: dict[tuple[str, ...], list[tuple[Finding, str, tuple[str, ...]]]] = {}
+    for key, finding, message, clusters in before.findings:
+        left.setdefault(key, []).append((finding, message, clusters))
     out: list[FindingChange] = []
-    for finding in after.all_findings:
-        matches = left.get(finding_key(finding, after))
+    for key, finding, message, clusters in after.findings:
+        matches = left.get(key)
         state = "present" if matches else "introduced"
         if matches:
             matches.pop(0)
-        out.append(FindingChange(state, finding, mask_message(after, finding),
-                                 new_clusters.get(finding.path, ())))
-    for findings in left.values():
-        for finding in findings:
-            out.append(FindingChange("fixed", finding, mask_message(before, finding),
-                                     old_clusters.get(finding.path, ())))
+        out.append(FindingChange(state, finding, message, clusters))
+    for rest in left.values():
+        out.extend(FindingChange("fixed", finding, message, clusters) for finding, message, clusters in rest)
     return sorted(out, key=FindingChange.sort_key)
 
 
-def _file_clusters(result: Any) -> dict[str, tuple[str, ...]]:
-    from ..ipplan import ClusterNames
-
-    names = ClusterNames(result.index)
+def _file_clusters(result: Any, names: Any, paths: set[str]) -> dict[str, tuple[str, ...]]:
+    """The clusters that apply each of ``paths`` (the files with findings)."""
     by_file: dict[str, set[str]] = {}
     for applied in result.index.applied:
-        by_file.setdefault(applied.doc.path, set()).add(names(applied.root))
+        if applied.doc.path in paths:
+            by_file.setdefault(applied.doc.path, set()).add(names(applied.root))
     for node in result.index.graph.nodes:
-        by_file.setdefault(node.doc.path, set()).add(names(node.root))
+        if node.doc.path in paths:
+            by_file.setdefault(node.doc.path, set()).add(names(node.root))
     return {path: tuple(sorted(clusters)) for path, clusters in by_file.items()}
 
 
@@ -173,10 +194,7 @@ def _where(doc: Any) -> str:
 class _Flux:
     """One result's Flux view, keyed for comparison: Kustomizations and applied objects per cluster."""
 
-    def __init__(self, result: Any) -> None:
-        from ..ipplan import ClusterNames
-
-        names = ClusterNames(result.index)
+    def __init__(self, result: Any, names: Any) -> None:
         graph = result.index.graph
         self.kustomizations: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
         for node in graph.nodes:
@@ -186,13 +204,20 @@ class _Flux:
         # (cluster, kind, namespace, name) -> (applying Kustomizations, file)
         self.objects: dict[tuple[str, str, str, str], tuple[set[str], str]] = {}
         self.applied: list[tuple[str, Any]] = []
+        ks_names: dict[int, str] = {}
         for applied in graph.applied:
             cluster = names(applied.root)
             self.applied.append((cluster, applied))
-            key = (cluster, applied.doc.kind, applied.namespace or "", applied.name)
-            ks = _ks_name(applied.kustomization) if applied.kustomization is not None else "(entrypoint)"
-            held = self.objects.setdefault(key, (set(), applied.doc.path))
-            held[0].add(ks)
+            doc = applied.doc
+            key = (cluster, doc.kind, applied.namespace or "", applied.name)
+            ks = applied.kustomization
+            label = ks_names.get(id(ks))
+            if label is None:
+                label = ks_names[id(ks)] = _ks_name(ks) if ks is not None else "(entrypoint)"
+            held = self.objects.get(key)
+            if held is None:
+                held = self.objects[key] = (set(), doc.path)
+            held[0].add(label)
 
 
 def _ks_state(node: Any) -> dict[str, Any]:
@@ -244,7 +269,7 @@ def _ks_details(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _kustomizations(old: _Flux, new: _Flux) -> list[KustomizationChange]:
+def _kustomizations(old: Side, new: Side) -> list[KustomizationChange]:
     out = []
     for key in sorted(new.kustomizations.keys() | old.kustomizations.keys()):
         cluster, name = key
@@ -260,7 +285,7 @@ def _kustomizations(old: _Flux, new: _Flux) -> list[KustomizationChange]:
     return out
 
 
-def _objects(old: _Flux, new: _Flux) -> list[ObjectChange]:
+def _objects(old: Side, new: Side) -> list[ObjectChange]:
     added = {k: v for k, v in new.objects.items() if k not in old.objects}
     removed = {k: v for k, v in old.objects.items() if k not in new.objects}
     out: list[ObjectChange] = []
@@ -309,8 +334,8 @@ def _holdings(result: Any) -> dict[tuple[str, str], dict[str, tuple[str, str]]]:
     return out
 
 
-def _addresses(before: Any, after: Any) -> list[AddressChange]:
-    old, new = _holdings(before), _holdings(after)
+def _addresses(before: Side, after: Side) -> list[AddressChange]:
+    old, new = before.holdings, after.holdings
     out = []
     for key in sorted(old.keys() | new.keys()):
         cluster, owner = key
@@ -350,19 +375,11 @@ def _in_flux(flux: _Flux, result: Any) -> dict[tuple[str, str, str], tuple[str, 
     return out
 
 
-def _bootstrap(old_flux: _Flux, new_flux: _Flux, before: Any, after: Any) -> list[BootstrapChange]:
-    old, new = _in_flux(old_flux, before), _in_flux(new_flux, after)
+def _bootstrap(before: Side, after: Side) -> list[BootstrapChange]:
+    old, new = before.bootstrap, after.bootstrap
     out = []
     for key in sorted(new.keys() - old.keys()):
         out.append(BootstrapChange(key[0], "entered", key[1], key[2], *new[key]))
     for key in sorted(old.keys() - new.keys()):
         out.append(BootstrapChange(key[0], "left", key[1], key[2], *old[key]))
-    return out
-
-
-def counts(changes: Iterable[Any], attribute: str = "change") -> dict[str, int]:
-    out: dict[str, int] = {}
-    for change in changes:
-        value = getattr(change, attribute)
-        out[value] = out.get(value, 0) + 1
     return out

@@ -18,7 +18,7 @@ import posixpath
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from ..discover import POLICY_NAMES, Discovery, UsageError, matches_any, printable_path
 from ..gitchanges import git, git_ok, tree_entries
@@ -172,37 +172,79 @@ def _parents(folder: str) -> list[str]:
 
 
 @dataclass
+class Prepared:
+    """A version ready for an engine run: its options (root, policy and file list already known)
+    and what the parse memo needs to serve it (blob ids, and how to read a blob it lacks)."""
+
+    version: Version
+    options: Any  # engine.Options
+    known: dict[str, str]
+    load: Optional[Callable[[str], bytes]]
+
+
 class Runner:
-    """Runs the engine on versions of one repository with shared parses."""
+    """Runs the engine on versions of one repository with shared parses. A context manager: the
+    temporary folder that holds commits' policy files lives until it exits."""
 
-    root: Path
-    config: Optional[str] = None
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    timings: Any = None
+    def __init__(self, root: Path, config: Optional[str] = None, select: Iterable[str] = (),
+                 ignore: Iterable[str] = (), timings: Any = None) -> None:
+        self.root, self.config, self.timings = root, config, timings
+        self.select, self.ignore = list(select), list(ignore)
+        self.memo = ParseMemo(algorithm=object_format(root))
+        self._tmp: Optional[tempfile.TemporaryDirectory[str]] = None
 
-    def __post_init__(self) -> None:
-        self.memo = ParseMemo(algorithm=object_format(self.root))
+    def __enter__(self) -> "Runner":
+        return self
 
-    def run(self, version: Version) -> Any:
-        from ..engine import Options, run
+    def __exit__(self, *exc: Any) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def prepare(self, version: Version) -> Prepared:
+        from ..discover import discover
+        from ..engine import Options
+        from ..policy import load_policy
 
         options = Options(paths=[str(self.root)], root=str(self.root), config=self.config,
                           select=list(self.select), ignore=list(self.ignore), timings=self.timings,
                           parses=self.memo)
         if version.rev is None:
-            self.memo.known, self.memo.load = {}, None
-            return run(options)
-        with tempfile.TemporaryDirectory(prefix="homeops-lint-diff-") as tmp:
-            # Named like the root: a repository without clusters/<name>/ names its cluster after it.
-            snapshot = Path(tmp) / (self.root.name or "repo")
-            snapshot.mkdir()
-            options.prelude = self._prelude(version, snapshot)
-            options.paths, options.root = [str(snapshot)], str(snapshot)
-            options.config = self._config_in(version, snapshot)
-            return run(options)
+            policy = load_policy(self.root, self.config)
+            options.prelude = (self.root, policy, discover(self.root, policy.exclude))
+            return Prepared(version, options, {}, None)
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="homeops-lint-diff-")
+        # Named like the root: a repository without clusters/<name>/ names its cluster after it.
+        snapshot = Path(self._tmp.name) / version.rev / (self.root.name or "repo")
+        snapshot.mkdir(parents=True)
+        options.paths, options.root = [str(snapshot)], str(snapshot)
+        options.config = self._config_in(snapshot)
+        options.prelude, known, load = self._prelude(version, snapshot)
+        return Prepared(version, options, known, load)
 
-    def _config_in(self, version: Version, snapshot: Path) -> Optional[str]:
+    def parse(self, prepared: Prepared) -> int:
+        """Parse a prepared version's files into the memo ahead of its run (so that another process
+        forked now shares them); the number of YAML documents."""
+        from ..engine import read_limits
+        from ..source import read_all
+
+        root, policy, found = prepared.options.prelude
+        self._serve(prepared)
+        files, _ = read_all(root, found.files, read_limits(policy), None, self.memo)
+        prepared.known = dict(self.memo.known)  # a work tree's files now have blob ids: not read again
+        return sum(len(f.documents) for f in files)
+
+    def run(self, prepared: Prepared) -> Any:
+        from ..engine import run
+
+        self._serve(prepared)
+        return run(prepared.options)
+
+    def _serve(self, prepared: Prepared) -> None:
+        self.memo.known, self.memo.load = prepared.known, prepared.load
+
+    def _config_in(self, snapshot: Path) -> Optional[str]:
         if not self.config:
             return None
         full = Path(self.config).absolute()
@@ -211,7 +253,8 @@ class Runner:
         except ValueError:
             return self.config  # outside the repository: the same file judges both versions
 
-    def _prelude(self, version: Version, snapshot: Path) -> tuple[Path, Any, Discovery]:
+    def _prelude(self, version: Version, snapshot: Path) -> tuple[tuple[Path, Any, Discovery], dict[str, str],
+                                                                  Callable[[str], bytes]]:
         from ..policy import load_policy
 
         assert version.rev is not None
@@ -223,29 +266,29 @@ class Runner:
             except ValueError:
                 pass
         self._write(snapshot, files, policy_files)
-        policy = load_policy(snapshot, self._config_in(version, snapshot))
+        policy = load_policy(snapshot, self._config_in(snapshot))
         rule_dirs = [d.strip("/") for d in policy.data.get("custom_rules", []) if isinstance(d, str)]
         if rule_dirs:
             self._write(snapshot, files, [rel for rel in files
                                           if any(rel == d or rel.startswith(d + "/") for d in rule_dirs)])
         exclude = list(policy.exclude)
         chosen = sorted(rel for rel in files if not (exclude and matches_any(rel, exclude)))
-        unsafe = [rel for rel in chosen if printable_path(rel) != rel]
-        for rel in unsafe:  # as discovery does: a name that cannot be shown faithfully is not read
+        unsafe = {rel for rel in chosen if printable_path(rel) != rel}
+        for rel in sorted(unsafe):  # as discovery does: a name that cannot be shown faithfully is not read
             skipped.append((printable_path(rel), "file name is not valid UTF-8 or holds control characters; "
                                                  "it was not linted (rename it)"))
-        chosen = [rel for rel in chosen if rel not in set(unsafe)]
+        chosen = [rel for rel in chosen if rel not in unsafe]
         known = {rel: files[rel] for rel in chosen}
-        parsed = {(key[0], key[1]) for key in self.memo.entries}
-        fetched = read_blobs(self.root, {oid for rel, oid in known.items() if (rel, oid) not in parsed})
+        fetched: dict[str, bytes] = {}
 
         def load(oid: str) -> bytes:
-            if oid not in fetched:  # parsed before under other limits: read it now
-                fetched.update(read_blobs(self.root, [oid]))
+            if oid not in fetched:  # the first miss reads every blob the memo lacks, in one batch
+                parsed = {(key[0], key[1]) for key in self.memo.entries}
+                fetched.update(read_blobs(self.root, {oid, *(o for rel, o in known.items() if (rel, o) not in parsed)}))
             return fetched.get(oid, b"")
 
-        self.memo.known, self.memo.load = known, load
-        return snapshot, policy, Discovery(root=snapshot, files=chosen, skipped=sorted(skipped), in_git=True)
+        discovery = Discovery(root=snapshot, files=chosen, skipped=sorted(skipped), in_git=True)
+        return (snapshot, policy, discovery), known, load
 
     def _write(self, snapshot: Path, files: dict[str, str], rels: Iterable[str]) -> None:
         wanted = {rel: files[rel] for rel in rels if rel in files}
