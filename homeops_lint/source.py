@@ -151,6 +151,7 @@ class ParseMemo:
     known: dict[str, str] = field(default_factory=dict)
     load: Optional[Callable[[str], bytes]] = None  # a known file's bytes by blob id, on a miss
     entries: dict[tuple[str, str, bool, str], tuple[SourceFile, list[FileProblem]]] = field(default_factory=dict)
+    _limits: Optional[tuple[ReadLimits, str]] = field(default=None, repr=False)
 
     def blob_id(self, raw: bytes) -> str:
         import hashlib
@@ -159,6 +160,12 @@ class ParseMemo:
         digest.update(b"blob %d\0" % len(raw))
         digest.update(raw)
         return digest.hexdigest()
+
+    def limits_key(self, limits: ReadLimits) -> str:
+        """``limits`` as part of a key (a run's limits are one object: its repr is made once)."""
+        if self._limits is None or self._limits[0] is not limits:
+            self._limits = (limits, repr(limits))
+        return self._limits[1]
 
     def reuse(self, key: tuple[str, str, bool, str], abspath: str) -> Optional[tuple[SourceFile, list[FileProblem]]]:
         hit = self.entries.get(key)
@@ -177,7 +184,8 @@ def read_file(root: Path, rel: str, limits: ReadLimits,
     full = root / rel
     memo_key = None
     if parses is not None:
-        memo_key = (rel, parses.known.get(rel, ""), classify.in_chart_templates(rel, chart_dirs), repr(limits))
+        memo_key = (rel, parses.known.get(rel, ""), classify.in_chart_templates(rel, chart_dirs),
+                    parses.limits_key(limits))
         hit = parses.reuse(memo_key, str(full)) if memo_key[1] else None
         if hit is not None:
             return hit

@@ -197,14 +197,16 @@ class _Flux:
     def __init__(self, result: Any, names: Any) -> None:
         graph = result.index.graph
         self.kustomizations: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+        ks_names: dict[int, str] = {}  # a Flux Kustomization's name with its effective namespace
         for node in graph.nodes:
-            key = (names(node.root), _ks_name(node.doc, node.namespace))
+            ks_names.setdefault(id(node.doc), _ks_name(node.doc, node.namespace))
+            key = (names(node.root), ks_names[id(node.doc)])
             if key not in self.kustomizations:
                 self.kustomizations[key] = (_ks_state(node), _where(node.doc))
         # (cluster, kind, namespace, name) -> (applying Kustomizations, file)
         self.objects: dict[tuple[str, str, str, str], tuple[set[str], str]] = {}
         self.applied: list[tuple[str, Any]] = []
-        ks_names: dict[int, str] = {}
+        self.ks_names = ks_names
         for applied in graph.applied:
             cluster = names(applied.root)
             self.applied.append((cluster, applied))
@@ -371,7 +373,8 @@ def _in_flux(flux: _Flux, result: Any) -> dict[tuple[str, str, str], tuple[str, 
             continue
         for match in match_document(applied.doc, applied.namespace, selected, sources):
             key = (cluster, match.component, resource_id(applied.doc.kind, applied.namespace, applied.name))
-            out.setdefault(key, (applied.doc.path, _ks_name(applied.kustomization)))
+            ks = applied.kustomization
+            out.setdefault(key, (applied.doc.path, flux.ks_names.get(id(ks)) or _ks_name(ks)))
     return out
 
 
