@@ -380,5 +380,4 @@ def cmd_hook(argv: Sequence[str]) -> int:
 
 # Public names for library modules that read other revisions (review/, ``homeops-lint diff``).
 git = _git
-git_ok = _git_ok
 tree_entries = _tree_entries

@@ -442,3 +442,19 @@ def test_markdown_caps_each_section(history: tuple[Path, list[str]]) -> None:
             for i in range(200)]
     review.objects = long
     assert len(render("markdown", review, 200)) <= COMMENT_LIMIT
+
+
+def test_a_root_in_a_subfolder_of_the_repository(tmp_path: Path) -> None:
+    """The policy lives in cluster/: both versions are read under it, paths relative to it."""
+    repo = tmp_path / "monorepo"
+    write_tree(repo / "cluster", REPO)
+    write_tree(repo, {"other/notes.yaml": "a: 1\n"})
+    git(repo, "init", "-q")
+    commit(repo, "base")
+    service = repo / "cluster/apps/web/app/service.yaml"
+    service.write_text(service.read_text().replace("10.0.50.110", "10.0.50.205"))
+    code, out, err = diff(repo / "cluster", "HEAD", "--format", "json")
+    assert code == 1, err
+    report = json.loads(out)
+    assert {f["path"] for f in report["findings"]["introduced"]} == {"apps/web/app/service.yaml"}
+    assert [f["rule"] for f in report["findings"]["present"]] == ["practice-ks-prune-wait"]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from ..discover import POLICY_NAMES, Discovery, UsageError, matches_any, printable_path
-from ..gitchanges import git, git_ok, tree_entries
+from ..gitchanges import git, tree_entries
 from ..source import ParseMemo
 
 _REGULAR = ("100644", "100755")
