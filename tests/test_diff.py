@@ -458,3 +458,20 @@ def test_a_root_in_a_subfolder_of_the_repository(tmp_path: Path) -> None:
     report = json.loads(out)
     assert {f["path"] for f in report["findings"]["introduced"]} == {"apps/web/app/service.yaml"}
     assert [f["rule"] for f in report["findings"]["present"]] == ["practice-ks-prune-wait"]
+
+
+def test_a_commit_lists_its_files_as_discovery_lists_a_work_tree(tmp_path: Path) -> None:
+    """Symlinks in a commit: followed inside the tree, named and skipped when they leave it or
+    point nowhere, and a linked folder's files are listed under their real path only."""
+    from homeops_lint.review.trees import commit_files
+
+    root = write_tree(tmp_path / "repo", {"apps/x.yaml": "a: 1\n"})
+    for name, target in (("link.yaml", "apps/x.yaml"), ("out.yaml", "../outside.yaml"),
+                         ("dir-link", "apps"), ("dangling.yaml", "nope.yaml")):
+        os.symlink(target, root / name)
+    git(root, "init", "-q")
+    commit(root, "links")
+    files, skipped = commit_files(root, "HEAD")
+    assert sorted(files) == ["apps/x.yaml", "link.yaml"] and files["link.yaml"] == files["apps/x.yaml"]
+    assert sorted(skipped) == sorted([("out.yaml", "symlink that points outside the repository; not followed"),
+                                   ("dangling.yaml", "symlink that loops or points nowhere; not followed")])

@@ -146,8 +146,12 @@ def commit_files(root: Path, rev: str) -> tuple[dict[str, str], list[tuple[str, 
     entries = tree_entries(root, rev)
     links = {oid for mode, oid in entries.values() if mode == _SYMLINK and oid}
     targets = read_blobs(root, links) if links else {}
-    folders = {posixpath.dirname(rel) for rel in entries}
-    folders |= {parent for folder in list(folders) for parent in _parents(folder)}
+    folders: set[str] = set()
+    for rel in entries if links else ():  # only a symlink's target can be a folder
+        folder = posixpath.dirname(rel)
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = posixpath.dirname(folder)
     files: dict[str, str] = {}
     skipped: list[tuple[str, str]] = []
     for rel, (mode, oid) in entries.items():
@@ -160,15 +164,6 @@ def commit_files(root: Path, rev: str) -> tuple[dict[str, str], list[tuple[str, 
             elif why:
                 skipped.append((rel, why))
     return files, skipped
-
-
-def _parents(folder: str) -> list[str]:
-    out = []
-    while folder:
-        folder = posixpath.dirname(folder)
-        if folder:
-            out.append(folder)
-    return out
 
 
 @dataclass
