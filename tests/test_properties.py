@@ -419,6 +419,7 @@ VETTED = {
     ("discover.py", "subprocess"): "git ls-files / rev-parse, fixed argv, fsmonitor off, no shell",
     ("gitchanges.py", "subprocess"): "git diff/show for --staged/--changed, fixed argv, no shell",
     ("pool.py", "pickle.load"): "findings from our own forked child over a private pipe, never repo data",
+    ("run.py", "pickle.load"): "diff: the BASE summary from our own forked child over a private pipe",
 }
 NEEDLES = ["yaml.load(", "yaml.unsafe_load", "yaml.full_load", "Loader=yaml.Loader", "UnsafeLoader", "FullLoader",
            "eval(", "exec(", "shell=True", "os.system", "os.popen", "pickle.load", "marshal.load", "subprocess",
