@@ -36,10 +36,6 @@ class Version:
     rev: Optional[str]
     label: str  # how reports name it: "HEAD~1 (1a2b3c4)", "work tree"
 
-    @property
-    def short(self) -> str:
-        return self.rev[:10] if self.rev else "work tree"
-
 
 def _commit(root: Path, ref: str) -> Optional[str]:
     if ref.startswith("-"):  # never an option to git
