@@ -112,6 +112,9 @@ def _limits(policy: Policy) -> source_mod.ReadLimits:
                                  yaml=ylim)
 
 
+read_limits = _limits  # public: ``homeops-lint diff`` parses a version ahead of its run with these
+
+
 DEFAULT_TIME_BUDGET = 120.0  # seconds per run (limits.time_budget); a safety net, not a target
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -207,7 +210,7 @@ def _run(options: Options) -> Result:
             found = discover_mod.discover(root, [*policy.exclude, *options.extra_exclude])
     with timings.stage("read+parse"):
         budget = Budget(_time_budget(policy), time.monotonic, started)
-        files, problems = source_mod.read_all(root, found.files, _limits(policy), budget)
+        files, problems = source_mod.read_all(root, found.files, _limits(policy), budget, options.parses)
         read_cut = any(p.limit == "time_budget" for p in problems)
     with timings.stage("index"):
         index = build_index(files, policy.entrypoints)

@@ -51,7 +51,7 @@ class Change:
     notes: tuple[str, ...] = field(default=())
 
 
-def _git(root: Path, *args: str, input: Optional[bytes] = None) -> subprocess.CompletedProcess[bytes]:
+def run_git(root: Path, *args: str, input: Optional[bytes] = None) -> subprocess.CompletedProcess[bytes]:
     # The hardened invocation of git.py: read-only plumbing only. No ``git diff``/``git status``
     # on the work tree: they refresh the index and run clean filters.
     try:
@@ -61,7 +61,7 @@ def _git(root: Path, *args: str, input: Optional[bytes] = None) -> subprocess.Co
 
 
 def _git_ok(root: Path, *args: str) -> bytes:
-    proc = _git(root, *args)
+    proc = run_git(root, *args)
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise UsageError(f"git {' '.join(args[:2])} failed: {message[-1] if message else proc.returncode}")
@@ -76,7 +76,7 @@ Entries = dict[str, tuple[str, Optional[str]]]  # root-relative path -> (mode, o
 _GITLINK = "160000"  # a submodule: its content is not part of this repo's files
 
 
-def _tree_entries(root: Path, rev: str) -> Entries:
+def tree_entries(root: Path, rev: str) -> Entries:
     """The blobs of ``rev`` under the root (``ls-tree`` names them relative to it)."""
     out: Entries = {}
     for record in _git_ok(root, "ls-tree", "-r", "-z", rev, "--", ".").split(b"\0"):
@@ -132,7 +132,7 @@ def _differing(old: Entries, new: Entries) -> set[str]:
 
 def _worktree_changes(root: Path, base: Entries) -> set[str]:
     """Tracked or base paths whose work-tree content differs from ``base``."""
-    proc = _git(root, "rev-parse", "--show-object-format")
+    proc = run_git(root, "rev-parse", "--show-object-format")
     algorithm = os.fsdecode(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else "sha1"
     index, sparse = _index_listing(root)
     out = set()
@@ -147,14 +147,14 @@ def _worktree_changes(root: Path, base: Entries) -> set[str]:
 
 
 def _prefix(root: Path) -> str:
-    proc = _git(root, "rev-parse", "--show-prefix")
+    proc = run_git(root, "rev-parse", "--show-prefix")
     if proc.returncode != 0:
         raise UsageError(f"{root} is not inside a git work tree")
     return os.fsdecode(proc.stdout.strip())
 
 
 def _has_head(root: Path) -> bool:
-    return _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode == 0
+    return run_git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode == 0
 
 
 def staged(root: Path) -> Change:
@@ -164,23 +164,23 @@ def staged(root: Path) -> Change:
     if base is None:  # first commit: everything in the index is new
         names = set(_index_entries(root))
     else:
-        names = _differing(_tree_entries(root, base), _index_entries(root))
+        names = _differing(tree_entries(root, base), _index_entries(root))
     return Change(frozenset(names), base, "staged", prefix)
 
 
 def changed(root: Path, ref: str) -> Change:
     """Paths that differ between ``ref`` (its merge base with HEAD) and the work tree, plus untracked ones."""
     prefix = _prefix(root)
-    if ref.startswith("-") or _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+    if ref.startswith("-") or run_git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
         raise UsageError(f"--changed: '{ref}' is not a commit in this repository "
                          "(in CI, fetch it first, e.g. actions/checkout with fetch-depth: 0)")
     base = ref
     notes: list[str] = []
     if _has_head(root):
-        proc = _git(root, "merge-base", ref, "HEAD")
+        proc = run_git(root, "merge-base", ref, "HEAD")
         if proc.returncode == 0 and proc.stdout.strip():
             base = proc.stdout.decode().strip()
-    names = _worktree_changes(root, _tree_entries(root, base))
+    names = _worktree_changes(root, tree_entries(root, base))
     names |= _names(_git_ok(root, "ls-files", "-z", "--others", "--exclude-standard"))
     return Change(frozenset(names), base, f"changed against {ref}", prefix, tuple(notes))
 
@@ -204,17 +204,17 @@ def from_files(root: Path, files: Iterable[str], with_staged_removals: bool = Tr
             except ValueError:
                 continue
     prefix, base = "", None
-    if _git(root, "rev-parse", "--is-inside-work-tree").returncode == 0:
+    if run_git(root, "rev-parse", "--is-inside-work-tree").returncode == 0:
         prefix = _prefix(root)
         base = "HEAD" if _has_head(root) else None
         pushed = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
-        if all(pushed) and all(_git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode == 0
+        if all(pushed) and all(run_git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode == 0
                                for ref in pushed):
             base = pushed[0]
             if with_staged_removals:
-                paths |= _tree_entries(root, str(pushed[0])).keys() - _tree_entries(root, str(pushed[1])).keys()
+                paths |= tree_entries(root, str(pushed[0])).keys() - tree_entries(root, str(pushed[1])).keys()
         elif with_staged_removals and base is not None:
-            paths |= _tree_entries(root, base).keys() - _index_entries(root).keys()
+            paths |= tree_entries(root, base).keys() - _index_entries(root).keys()
     return Change(frozenset(paths), base, "hook", prefix)
 
 
@@ -225,7 +225,7 @@ def base_contents(root: Path, change: Change) -> dict[str, Optional[bytes]]:
         return out
     ordered = sorted(change.paths)
     request = "".join(f"{change.base}:{change.git_prefix}{p}\n" for p in ordered).encode()
-    proc = _git(root, "cat-file", "--batch", input=request)
+    proc = run_git(root, "cat-file", "--batch", input=request)
     if proc.returncode != 0:
         raise UsageError("git cat-file failed while reading the base revision")
     data = proc.stdout
@@ -244,7 +244,7 @@ def base_contents(root: Path, change: Change) -> dict[str, Optional[bytes]]:
 
 
 def _git_dir(root: Path) -> Optional[Path]:
-    proc = _git(root, "rev-parse", "--absolute-git-dir")
+    proc = run_git(root, "rev-parse", "--absolute-git-dir")
     return Path(os.fsdecode(proc.stdout.strip())) if proc.returncode == 0 else None
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Iterable, Optional
 if TYPE_CHECKING:
     from .discover import Discovery
     from .policy import Policy
+    from .source import ParseMemo
     from .timing import Timings
 
 
@@ -26,6 +27,8 @@ class Options:
     # (root, policy, discovery) already computed for these options (the cache key needs them):
     # a cache miss then does not find the root, load the policy and list the files twice.
     prelude: Optional[tuple[Path, "Policy", "Discovery"]] = None
+    # Parses shared with another run over a version of the same tree (``homeops-lint diff``).
+    parses: Optional["ParseMemo"] = None
 
 
 def split_values(values: Optional[Iterable[str]]) -> list[str]:

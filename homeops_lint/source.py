@@ -13,7 +13,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from . import classify, yamlload
 from .budget import Budget, OutOfTime
@@ -154,23 +154,65 @@ def _open_regular(full: Path, real_root: str,
     return fd, ""
 
 
+@dataclass
+class ParseMemo:
+    """Parses shared by engine runs over two versions of one tree (``homeops-lint diff``), keyed
+    by path and git blob id, so a file the versions share is parsed once. ``known`` maps a path of
+    the next run to its blob id when git says what it holds (or a file was read once already): on
+    a hit that file is not even read.
+    Documents are never changed after parsing, so two runs can share them."""
+
+    algorithm: str = "sha1"  # the repository's object format
+    known: dict[str, str] = field(default_factory=dict)
+    load: Optional[Callable[[str], bytes]] = None  # a known file's bytes by blob id, on a miss
+    entries: dict[tuple[str, str, bool, str], tuple[SourceFile, list[FileProblem]]] = field(default_factory=dict)
+    _limits: Optional[tuple[ReadLimits, str]] = field(default=None, repr=False)
+
+    def blob_id(self, raw: bytes) -> str:
+        import hashlib
+
+        digest = hashlib.new(self.algorithm)
+        digest.update(b"blob %d\0" % len(raw))
+        digest.update(raw)
+        return digest.hexdigest()
+
+    def limits_key(self, limits: ReadLimits) -> str:
+        """``limits`` as part of a key (a run's limits are one object: its repr is made once)."""
+        if self._limits is None or self._limits[0] is not limits:
+            self._limits = (limits, repr(limits))
+        return self._limits[1]
+
+    def reuse(self, key: tuple[str, str, bool, str], abspath: str) -> Optional[tuple[SourceFile, list[FileProblem]]]:
+        hit = self.entries.get(key)
+        if hit is None:
+            return None
+        done, problems = hit
+        return SourceFile(done.path, abspath, done.size, done.kind, done.text, done.documents,
+                          done.parse_failed), problems
+
+
 def read_file(root: Path, rel: str, limits: ReadLimits,
               real_root: Optional[str] = None, chart_dirs: Iterable[str] = (),
               dir_cache: Optional[dict[str, str]] = None,
-              allowance: Optional[yamlload.Allowance] = None) -> tuple[SourceFile, list[FileProblem]]:
+              allowance: Optional[yamlload.Allowance] = None,
+              parses: Optional[ParseMemo] = None) -> tuple[SourceFile, list[FileProblem]]:
     full = root / rel
-    real_root = real_root or os.path.realpath(root)
+    memo_key = None
+    if parses is not None:
+        memo_key = (rel, parses.known.get(rel, ""), classify.in_chart_templates(rel, chart_dirs),
+                    parses.limits_key(limits))
+        hit = parses.reuse(memo_key, str(full)) if memo_key[1] else None
+        if hit is not None:
+            return hit
     source = SourceFile(rel, str(full), 0, FileKind.SKIPPED)
-    fd, reason = _open_regular(full, real_root, dir_cache)
-    if fd is None:
-        return source, [FileProblem("parse-unreadable", rel, 1, 1, reason)]
-    try:
-        with os.fdopen(fd, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            # Over the limit only the head is read: enough to tell an image from text.
-            raw = handle.read(8192 if size > limits.max_file_size else limits.max_file_size + 1)
-    except OSError as exc:
-        return source, [FileProblem("parse-unreadable", rel, 1, 1, f"cannot read the file: {exc.strerror or exc}")]
+    if memo_key is not None and memo_key[1] and parses.load is not None:  # type: ignore[union-attr]
+        raw = parses.load(memo_key[1])  # type: ignore[union-attr]
+        size = len(raw)
+    else:
+        read = _read_raw(full, real_root or os.path.realpath(root), limits, dir_cache)
+        if isinstance(read, str):
+            return source, [FileProblem("parse-unreadable", rel, 1, 1, read)]
+        size, raw = read
     source.size = size = max(size, len(raw))
     if size > limits.max_file_size:  # also a file that grew past the limit while being read
         yaml_file = classify.is_yaml_path(rel)
@@ -180,7 +222,31 @@ def read_file(root: Path, rel: str, limits: ReadLimits,
         return source, [FileProblem("parse-limit", rel, 1, 1, yamlload.limit_message(
             f"file is {size:,} bytes, over the max_file_size limit of {limits.max_file_size:,} bytes",
             "max_file_size", fixed=limits.yaml.fixed), "max_file_size")]
-    return source, _read_text(source, raw, limits, chart_dirs, allowance)
+    if memo_key is None:
+        return source, _read_text(source, raw, limits, chart_dirs, allowance)
+    memo_key = (rel, parses.blob_id(raw), *memo_key[2:])  # type: ignore[union-attr]
+    parses.known.setdefault(rel, memo_key[1])  # type: ignore[union-attr]
+    hit = parses.reuse(memo_key, str(full))  # type: ignore[union-attr]
+    if hit is not None:
+        return hit
+    problems = _read_text(source, raw, limits, chart_dirs, allowance)
+    parses.entries[memo_key] = (source, problems)  # type: ignore[union-attr]
+    return source, problems
+
+
+def _read_raw(full: Path, real_root: str, limits: ReadLimits,
+              dir_cache: Optional[dict[str, str]]) -> "tuple[int, bytes] | str":
+    """(size on disk, bytes read) of a regular file inside the root, or why it was not read."""
+    fd, reason = _open_regular(full, real_root, dir_cache)
+    if fd is None:
+        return reason
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            # Over the limit only the head is read: enough to tell an image from text.
+            return size, handle.read(8192 if size > limits.max_file_size else limits.max_file_size + 1)
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror or exc}"
 
 
 def _read_text(source: SourceFile, raw: bytes, limits: ReadLimits, chart_dirs: Iterable[str],
@@ -251,8 +317,8 @@ def parse_yaml_source(source: SourceFile, limits: ReadLimits,
     return [FileProblem(p.rule, rel, p.line, p.column, p.message, p.limit) for p in result.problems]
 
 
-def read_all(root: Path, paths: list[str], limits: ReadLimits,
-             budget: Optional[Budget] = None) -> tuple[list[SourceFile], list[FileProblem]]:
+def read_all(root: Path, paths: list[str], limits: ReadLimits, budget: Optional[Budget] = None,
+             parses: Optional[ParseMemo] = None) -> tuple[list[SourceFile], list[FileProblem]]:
     """Read every file. Once ``budget`` runs out (checked per file and per YAML document) the rest
     are listed, not read, and one ``parse-limit`` problem on the first file not (fully) read names
     the ``time_budget`` limit. Alias expansion is bounded across the files (``Allowance``)."""
@@ -266,7 +332,7 @@ def read_all(root: Path, paths: list[str], limits: ReadLimits,
         try:
             if budget is not None:
                 budget.check()
-            source, file_problems = read_file(root, rel, limits, real_root, chart_dirs, dir_cache, allowance)
+            source, file_problems = read_file(root, rel, limits, real_root, chart_dirs, dir_cache, allowance, parses)
         except OutOfTime as exc:
             assert budget is not None
             files.extend(SourceFile(p, os.fspath(root / p), 0, FileKind.SKIPPED) for p in paths[position:])

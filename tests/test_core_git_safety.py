@@ -107,7 +107,7 @@ SUBCOMMANDS = [
     ["--fix"], ["--diff"], ["--no-cache", "."], ["hook"], ["hook", "apps/cm.yaml"],
     ["baseline", "write", "{tmp}/baseline.json"], ["--baseline", "{tmp}/baseline.json"],
     ["graph"], ["graph", "--format", "mermaid"], ["init", "--stdout"], ["init", "--force"],
-    ["rules"], ["rule", "parse-duplicate-key"], ["test", "cases"],
+    ["rules"], ["rule", "parse-duplicate-key"], ["test", "cases"], ["diff", "HEAD"],
 ]
 
 

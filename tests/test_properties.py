@@ -424,6 +424,7 @@ VETTED = {
     ("discover.py", "subprocess"): "catches git.run's errors (git ls-files / rev-parse)",
     ("gitchanges.py", "subprocess"): "catches git.run's errors (ls-tree, cat-file for --staged/--changed)",
     ("pool.py", "pickle.load"): "findings from our own forked child over a private pipe, never repo data",
+    ("run.py", "pickle.load"): "diff: the BASE summary from our own forked child over a private pipe",
 }
 NEEDLES = ["yaml.load(", "yaml.unsafe_load", "yaml.full_load", "Loader=yaml.Loader", "UnsafeLoader", "FullLoader",
            "eval(", "exec(", "shell=True", "os.system", "os.popen", "pickle.load", "marshal.load", "subprocess",

@@ -15,4 +15,5 @@ SUBCOMMANDS: dict[str, str] = {
     "baseline": "homeops_lint.commands.baseline:main",
     "hook": "homeops_lint.commands.hook:main",
     "ip": "homeops_lint.commands.ip:main",
+    "diff": "homeops_lint.commands.diff:main",
 }
