@@ -637,8 +637,23 @@ def write_results(path, results, lint, versions, version_time, args):
     L += ["\n## Targets\n", targets(results, lint, version_time)]
     if not lint.exe:
         L.append(f"\nhomeops-lint rows are **pending**: {lint.reason}. The engine author re-runs `bash bench/run.sh`.")
+    L += kept_notes(path)
     with open(path, "w") as fh:
         fh.write("\n".join(L) + "\n")
+
+
+HAND_WRITTEN = "<!-- Below: notes written by hand. bench/run.py keeps everything after this line. -->"
+
+
+def kept_notes(path):
+    """The hand-written part of an existing RESULTS.md (analyses, older runs), from the marker on."""
+    try:
+        with open(path) as fh:
+            text = fh.read()
+    except OSError:
+        return []
+    at = text.find(HAND_WRITTEN)
+    return ["", text[at:].rstrip("\n")] if at >= 0 else []
 
 
 def render_saved(args):

@@ -51,3 +51,14 @@ def test_summary_row() -> None:
                      "12.000s", "6.00×", "4.00×", "36%", "17%", "18%", "4%", "24%", "0%"]
     cells = [c.strip() for c in lines[3].strip("|").split("|")]
     assert cells[4:7] == ["failed", "–", "–"] and cells[-1] == "–"
+
+
+def test_rewriting_results_keeps_the_hand_written_notes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    run = _run_module()
+    out = tmp_path / "RESULTS.md"
+    assert run.kept_notes(str(out)) == []  # no file yet
+    out.write_text("# old generated part\n\n" + run.HAND_WRITTEN + "\n\n## Analysis\n\nkept text\n")
+    notes = run.kept_notes(str(out))
+    assert notes[-1] == run.HAND_WRITTEN + "\n\n## Analysis\n\nkept text"
+    out.write_text("# generated only, no marker\n")
+    assert run.kept_notes(str(out)) == []
