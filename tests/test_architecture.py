@@ -149,3 +149,24 @@ def test_the_library_never_imports_the_commands():
     wrong = sorted(f"{name} imports {target}" for name, targets in graph.items() if not is_command(name)
                    for target in targets if is_command(target))
     assert not wrong, "library modules import the CLI layer:\n" + "\n".join(wrong)
+
+
+MAX_MODULE_LINES = 600  # issue #17: a module that outgrows this has more than one job; split it
+
+
+def long_modules(package: Path = PACKAGE, limit: int = MAX_MODULE_LINES) -> dict[str, int]:
+    sizes = {module_name(path, package): len(path.read_text(encoding="utf-8").splitlines())
+             for path in package.rglob("*.py")}
+    return {name: lines for name, lines in sorted(sizes.items()) if lines > limit}
+
+
+def test_long_modules_are_found(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "short.py").write_text("x = 1\n" * 10)
+    (package / "long.py").write_text("x = 1\n" * 11)
+    assert long_modules(package, limit=10) == {"pkg.long": 11}
+
+
+def test_no_module_over_600_lines():
+    assert long_modules() == {}, "split these modules along their seams (docs/DEVELOPING.md)"
