@@ -482,6 +482,45 @@ def test_mention_index_answers_like_the_scan(text: str, parts: list[str]) -> Non
     assert Mentions(text).path(path) == expected
 
 
+_FRAGMENTS = st.lists(st.sampled_from(["a", "b", "a b", "b x", "x.yaml", "/", " ", "-", "\n"]), max_size=6).map("".join)
+
+
+@settings(max_examples=500 if os.environ.get("CI") else 100, deadline=None)
+@given(_FRAGMENTS, _FRAGMENTS, st.integers(0, 4),
+       st.lists(st.sampled_from(["a", "b", "a b", "x.yaml", "b x", "kustomization.yaml"]), min_size=1, max_size=5))
+def test_mention_of_a_path_with_spaces_answers_like_the_scan(before: str, after: str, start: int,
+                                                              parts: list[str]) -> None:
+    # A path holding a character outside the token class ("TV Shows - Overlays.yml") is answered
+    # by a necessary-condition test on the index before the scan: never a different answer. The
+    # text holds a tail of the path between random fragments, so that hits are common.
+    from homeops_lint.flux import Mentions, mentions
+
+    path = "/".join(parts)
+    text = before + "/".join(parts[min(start, len(parts) - 1):]) + after
+    stem = "/".join(parts[:-1]) if parts[-1] == "kustomization.yaml" else path
+    pieces = stem.split("/")
+    expected = any(mentions(text, "/".join(pieces[i:])) for i in range(0, max(1, len(pieces) - 1)))
+    assert Mentions(text).path(path) == expected
+
+
+@settings(max_examples=500 if os.environ.get("CI") else 100, deadline=None)
+@given(st.sets(st.lists(st.sampled_from(["a", "b", "c.yaml"]), min_size=1, max_size=4).map("/".join), max_size=8))
+def test_tree_folders_list_every_child_once(paths: set[str]) -> None:
+    # Tree builds its folder map walking up from each file only to a known folder: the same map as
+    # registering every prefix of every path.
+    from homeops_lint.flux.tree import Tree
+    from homeops_lint.model import SourceFile
+
+    files = [SourceFile(path=p, abspath="/" + p, size=0) for p in sorted(paths)
+             if not any(other.startswith(p + "/") for other in paths)]  # a path is a file or a folder
+    expected: dict[str, set[str]] = {}
+    for source in files:
+        parts = source.path.split("/")
+        for i in range(len(parts)):
+            expected.setdefault("/".join(parts[:i]), set()).add("/".join(parts[: i + 1]))
+    assert Tree(files).dirs == {folder: sorted(children) for folder, children in expected.items()}
+
+
 def test_a_kustomization_tooling_applies_joins_the_single_cluster(tree) -> None:
     repos = ks("repositories", "./bootstrap/repositories")
     helm_repo = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\n"

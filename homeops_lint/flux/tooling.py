@@ -7,6 +7,7 @@ from typing import Optional
 
 from ..classify import KUSTOMIZATION_NAMES
 from ..model import DocClass, FileKind, SourceFile
+from ..secrets.paths import vendored
 from .tree import normalize
 
 
@@ -25,6 +26,8 @@ def tooling_text(files: list[SourceFile]) -> str:
     for source in files:
         name = source.path.rsplit("/", 1)[-1]
         if not source.text or source.kind not in (FileKind.TEXT, FileKind.TEMPLATE, FileKind.YAML):
+            continue
+        if vendored(source.path):  # a vendor's scripts (an Ansible collection) apply nothing of this repo
             continue
         tooling = bool(_TOOLING_NAME.search(name)) or any(
             source.path.startswith(d) or f"/{d}" in source.path for d in _TOOLING_DIRS)
@@ -96,6 +99,14 @@ class Mentions:
         if "/" in word and word.count("/") < self._MAX_PARTS and self._TOKEN.fullmatch(word) \
                 and "" not in word.split("/"):
             return word in self.runs
+        other = _NON_TOKEN.search(word)
+        if other is not None and other.start() > 0:
+            # A necessary condition before the scan: where the word occurs, its head (up to the
+            # first other character) ends a token ``p0/p1/.../pn`` whose parts p1..pn are whole
+            # parts of that token, so 'p1/.../pn' is an indexed run when it has 2-12 parts.
+            parts = word[:other.start()].split("/")[1:]
+            if 2 <= len(parts) <= self._MAX_PARTS and "" not in parts and "/".join(parts) not in self.runs:
+                return False
         return mentions(self.text, word)
 
     def path(self, path: str) -> bool:
@@ -105,6 +116,9 @@ class Mentions:
         stem = path if parts[-1] not in KUSTOMIZATION_NAMES else "/".join(parts[:-1])
         pieces = stem.split("/")
         return any(self.word("/".join(pieces[start:])) for start in range(0, max(1, len(pieces) - 1)))
+
+
+_NON_TOKEN = re.compile(r"[^\w.\-/]")
 
 
 def _glued(char: str) -> bool:

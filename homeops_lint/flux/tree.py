@@ -56,15 +56,18 @@ class Tree:
 
     def __init__(self, files: Iterable[SourceFile]) -> None:
         self.files: dict[str, SourceFile] = {f.path: f for f in files}
-        self.dirs: dict[str, list[str]] = {}
-        for path in self.files:
-            parts = path.split("/")
-            for i in range(len(parts)):
-                parent = "/".join(parts[:i])
-                child = "/".join(parts[: i + 1])
-                self.dirs.setdefault(parent, []).append(child)
-        for key in self.dirs:
-            self.dirs[key] = sorted(set(self.dirs[key]))
+        # Each folder ("" for the root) -> its children, sorted. From each file, walk up only until
+        # a folder already known: that folder's own ancestors were registered when it was.
+        children: dict[str, set[str]] = {}
+        for child in self.files:
+            while True:
+                parent = child.rsplit("/", 1)[0] if "/" in child else ""
+                known = parent in children
+                children.setdefault(parent, set()).add(child)
+                if known or not parent:
+                    break
+                child = parent
+        self.dirs: dict[str, list[str]] = {folder: sorted(names) for folder, names in children.items()}
 
     def is_dir(self, path: str) -> bool:
         return path in self.dirs and path not in self.files
