@@ -5,6 +5,7 @@ decide how much a file's key names say (see ``rules/catalog/secret.yaml``).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..model import SourceFile
 from . import sops
@@ -32,6 +33,7 @@ DOC_NAMES = {"readme", "license", "licence", "changelog", "notice", "authors", "
              "code_of_conduct", "security", "codeowners"}
 
 
+@lru_cache(maxsize=1 << 14)  # asked by several phases for every file
 def is_doc_path(path: str) -> bool:
     name = path.rsplit("/", 1)[-1].lower()
     stem = name.split(".", 1)[0]
@@ -51,6 +53,7 @@ def generated(path: str) -> bool:
     return _GENERATED_RE.search(path) is not None
 
 
+@lru_cache(maxsize=1 << 14)
 def vendored(path: str) -> bool:
     """Third-party code copied into the repository (an Ansible collection, node_modules, a vendor
     folder): its keys and example values are the vendor's, so key names are not judged there; the
