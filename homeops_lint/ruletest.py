@@ -1,4 +1,4 @@
-"""Rule tests as data (run by ``homeops-lint test DIR``), in the spirit of ``kyverno test``, in the spirit of ``kyverno test``.
+"""Rule tests as data (run by ``homeops-lint test DIR``), in the spirit of ``kyverno test``.
 
 A test case is a folder holding a ``homeops-lint-test.yaml`` beside the manifests::
 
@@ -12,12 +12,25 @@ A test case is a folder holding a ``homeops-lint-test.yaml`` beside the manifest
 The folder is linted as its own repository root (the test file itself is excluded). The case
 passes when the findings of the compared rules are exactly the expected ones: ``column`` and
 ``contains`` (a message substring) are optional.
+
+A case can also carry its repository inline, so that it is one file::
+
+    files:
+      pools.yaml: |
+        apiVersion: cilium.io/v2
+        ...
+    expect: [...]
+
+The case is then linted in a temporary folder of the same name that holds exactly those files (the
+case folder's other files are not used); nothing is written beside the case.
 """
 from __future__ import annotations
 
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any, Optional
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator, Optional
 
 from . import yamlload
 from .model import Finding
@@ -63,6 +76,40 @@ def load_spec(folder: Path) -> dict[str, Any]:
     return spec
 
 
+def inline_files(spec: dict[str, Any]) -> Optional[dict[str, str]]:
+    """The case's ``files:`` (relative POSIX path -> text), checked; None when the case has none."""
+    files = spec.get("files")
+    if files is None:
+        return None
+    if not isinstance(files, dict) or not files:
+        raise ValueError("'files' must be a mapping of relative paths to file texts")
+    checked: dict[str, str] = {}
+    for name, text in files.items():
+        path = PurePosixPath(str(name))
+        if (not isinstance(text, str) or path.is_absolute() or ".." in path.parts or "\\" in str(name)
+                or str(path) in ("", ".") or path.as_posix() == TEST_FILE):
+            raise ValueError(f"'files': {name!r} must be a relative path inside the case (no '..', "
+                             f"not {TEST_FILE}) with a text value")
+        checked[path.as_posix()] = text
+    return checked
+
+
+@contextmanager
+def case_root(folder: Path, spec: dict[str, Any]) -> Iterator[Path]:
+    """The repository a case lints: its folder, or a temporary copy of its inline ``files``."""
+    files = inline_files(spec)
+    if files is None:
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix="homeops-lint-case-") as tmp:
+        root = Path(tmp) / folder.resolve().name  # the folder's name: a cluster is named after its root
+        for name, text in files.items():
+            target = root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        yield root
+
+
 def run_case(folder: Path) -> CaseResult:
     from .engine import Options, run
 
@@ -70,10 +117,11 @@ def run_case(folder: Path) -> CaseResult:
     try:
         spec = load_spec(folder)
         rule_dirs = [str((folder / str(d)).resolve()) for d in spec.get("rules") or []]
-        # With `select`, only those rules run: the case then judges them alone, and the engine's
-        # one-finding-per-problem preference between families cannot hide what it tests.
-        lint = run(Options(paths=[str(folder)], root=str(folder), extra_exclude=[TEST_FILE],
-                           rule_dirs=rule_dirs, select=[str(s) for s in spec.get("select") or []]))
+        with case_root(folder, spec) as root:
+            # With `select`, only those rules run: the case then judges them alone, and the engine's
+            # one-finding-per-problem preference between families cannot hide what it tests.
+            lint = run(Options(paths=[str(root)], root=str(root), extra_exclude=[TEST_FILE],
+                               rule_dirs=rule_dirs, select=[str(s) for s in spec.get("select") or []]))
     except Exception as exc:  # a broken case is a failed case, not a crashed runner
         result.error = f"{type(exc).__name__}: {exc}"
         return result

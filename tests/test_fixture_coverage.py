@@ -15,7 +15,7 @@ from pathlib import Path
 from homeops_lint.catalog import load_catalog
 from homeops_lint.engine import enabled_rules
 from homeops_lint.policy import PolicyError, load_policy
-from homeops_lint.ruletest import find_cases, load_spec
+from homeops_lint.ruletest import case_root, find_cases, load_spec
 
 from .conftest import FIXTURES
 
@@ -30,7 +30,8 @@ def coverage_gaps(fixtures: Path) -> list[str]:
         catalog = load_catalog([(case / str(d)).resolve() for d in spec.get("rules") or []])
         select = [str(s) for s in spec.get("select") or []]
         try:
-            policy = load_policy(case)
+            with case_root(case, spec) as root:
+                policy = load_policy(root)
         except PolicyError:
             continue  # no rule runs against a policy that cannot be loaded
         judged = enabled_rules(catalog, policy, select, [])
