@@ -218,29 +218,36 @@ def from_files(root: Path, files: Iterable[str], with_staged_removals: bool = Tr
     return Change(frozenset(paths), base, "hook", prefix)
 
 
-def base_contents(root: Path, change: Change) -> dict[str, Optional[bytes]]:
-    """Each changed path's content at the base revision; None when it did not exist there."""
-    out: dict[str, Optional[bytes]] = {p: None for p in change.paths}
-    if change.base is None or not change.paths:
-        return out
-    ordered = sorted(change.paths)
-    request = "".join(f"{change.base}:{change.git_prefix}{p}\n" for p in ordered).encode()
-    proc = run_git(root, "cat-file", "--batch", input=request)
+def cat_file_batch(root: Path, names: Iterable[str], what: str) -> dict[str, bytes]:
+    """The content of each blob that ``git cat-file --batch`` finds for a name (``REV:path`` or a
+    blob id), read in one call (no filters run); a missing name or a non-blob is left out."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    proc = run_git(root, "cat-file", "--batch", input="".join(f"{name}\n" for name in wanted).encode())
     if proc.returncode != 0:
-        raise UsageError("git cat-file failed while reading the base revision")
-    data = proc.stdout
-    offset = 0
-    for rel in ordered:
+        raise UsageError(f"git cat-file failed while reading {what}")
+    data, offset, out = proc.stdout, 0, {}
+    for name in wanted:
         end = data.index(b"\n", offset)
         header = data[offset:end].split()
         offset = end + 1
-        if len(header) >= 2 and header[-1] == b"missing":
+        if len(header) < 3 or header[-1] == b"missing":
             continue
         size = int(header[2])
         if header[1] == b"blob":
-            out[rel] = data[offset:offset + size]
+            out[name] = data[offset:offset + size]
         offset += size + 1  # the content is followed by a newline
     return out
+
+
+def base_contents(root: Path, change: Change) -> dict[str, Optional[bytes]]:
+    """Each changed path's content at the base revision; None when it did not exist there."""
+    if change.base is None or not change.paths:
+        return {p: None for p in change.paths}
+    names = {f"{change.base}:{change.git_prefix}{p}": p for p in change.paths}
+    found = cat_file_batch(root, names, "the base revision")
+    return {p: found.get(name) for name, p in names.items()}
 
 
 def _git_dir(root: Path) -> Optional[Path]:

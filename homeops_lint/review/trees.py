@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from ..discover import POLICY_NAMES, Discovery, UsageError, matches_any, printable_path
-from ..gitchanges import run_git, tree_entries
+from ..gitchanges import cat_file_batch, run_git, tree_entries
 from ..source import ParseMemo
 
 _REGULAR = ("100644", "100755")
@@ -93,24 +93,7 @@ def object_format(root: Path) -> str:
 
 def read_blobs(root: Path, oids: Iterable[str]) -> dict[str, bytes]:
     """The content of each blob id, read in one ``cat-file --batch`` (no filters run)."""
-    wanted = sorted(set(oids))
-    if not wanted:
-        return {}
-    proc = run_git(root, "cat-file", "--batch", input="".join(f"{oid}\n" for oid in wanted).encode())
-    if proc.returncode != 0:
-        raise UsageError("git cat-file failed while reading a revision")
-    data, offset, out = proc.stdout, 0, {}
-    for oid in wanted:
-        end = data.index(b"\n", offset)
-        header = data[offset:end].split()
-        offset = end + 1
-        if len(header) < 3 or header[-1] == b"missing":
-            continue
-        size = int(header[2])
-        if header[1] == b"blob":
-            out[oid] = data[offset:offset + size]
-        offset += size + 1  # the content is followed by a newline
-    return out
+    return cat_file_batch(root, oids, "a revision")
 
 
 def _follow(rel: str, entries: dict[str, tuple[str, Optional[str]]], targets: dict[str, bytes],

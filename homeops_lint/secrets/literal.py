@@ -5,7 +5,7 @@ text files (scripts, code, env and config files, read line by line in their own 
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from ..model import DocClass, Document, FileKind, KeyPath, Map, Pos, Seq, SourceFile, format_path
 from . import embedded, sops
@@ -28,13 +28,19 @@ _TAG_RE = re.compile(r"^!(?:secret|env_var|env|vault|include|ENV)\b")
 
 
 # --- 5. literal credentials and high-entropy values in YAML ---------------------------
-def literal_yaml(state: ScanState, texts: list[SourceFile]) -> None:
+def _judged(state: ScanState, texts: list[SourceFile]) -> Iterator[SourceFile]:
+    """The files whose literals are judged: none unless a literal rule is on; never SOPS files,
+    docs, vendored or generated files."""
     if not (state.enabled("secret-literal-credential") or state.enabled("secret-high-entropy")):
         return
     for source in texts:
-        if source.path in state.sops_files or is_doc_path(source.path) or vendored(source.path) \
-                or generated(source.path):
-            continue
+        if not (source.path in state.sops_files or is_doc_path(source.path) or vendored(source.path)
+                or generated(source.path)):
+            yield source
+
+
+def literal_yaml(state: ScanState, texts: list[SourceFile]) -> None:
+    for source in _judged(state, texts):
         for doc in source.documents:
             kind = doc.kind
             if kind in SKIP_KINDS or (kind == "Secret" and doc.doc_class == DocClass.K8S):
@@ -215,12 +221,7 @@ def embedded_credentials(state: ScanState, source: SourceFile, doc: Document, pa
 
 # --- 6. literal credentials in other text files ---------------------------------------
 def literal_text(state: ScanState, texts: list[SourceFile]) -> None:
-    if not (state.enabled("secret-literal-credential") or state.enabled("secret-high-entropy")):
-        return
-    for source in texts:
-        if source.path in state.sops_files or is_doc_path(source.path) or vendored(source.path) \
-                or generated(source.path):
-            continue
+    for source in _judged(state, texts):
         if source.kind == FileKind.YAML and source.documents:
             continue  # judged structurally above
         language = embedded.language_of(source.path, source.text)
