@@ -23,6 +23,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+import run as bench  # noqa: E402 - bench/run.py: the byte-compiled snapshot of the tool
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
        "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid",
        "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
@@ -73,9 +75,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="demo,large", help="demo and/or generate.py sizes (small, medium, large)")
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--linter", default=str(Path(sys.executable).parent / "homeops-lint"))
+    parser.add_argument("--linter", default="",
+                        help="the homeops-lint to time (default: a byte-compiled snapshot of this checkout)")
     parser.add_argument("--work", help="folder for the corpora (default: a temporary one)")
     args = parser.parse_args()
+    linter = bench.linter_command(args.linter)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="homeops-diff-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     print("| corpus | cold lint wall | diff HEAD~1 wall | wall ratio | cold lint CPU | diff CPU | CPU ratio |")
@@ -84,8 +88,8 @@ def main() -> int:
         root = corpus(name.strip(), work)
         lint, diff = [], []
         for _ in range(args.reps):
-            lint.append(measure([args.linter, "--no-cache", "."], root))
-            diff.append(measure([args.linter, "diff", "HEAD~1"], root))
+            lint.append(measure([*linter, "--no-cache", "."], root))
+            diff.append(measure([*linter, "diff", "HEAD~1"], root))
         lw, lc = statistics.median(w for w, _ in lint), statistics.median(c for _, c in lint)
         dw, dc = statistics.median(w for w, _ in diff), statistics.median(c for _, c in diff)
         print(f"| {name} | {lw:.2f}s | {dw:.2f}s | {dw / lw:.2f}× | {lc:.2f}s | {dc:.2f}s | {dc / lc:.2f}× |",

@@ -34,6 +34,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+import run as bench  # noqa: E402 - bench/run.py: the byte-compiled snapshot of the tool
 LARGEST = ("sulibot+home-ops", "gavinmcfall+home-ops", "swibrow+home-ops")
 GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false",
        "-c", "core.hooksPath=/dev/null", "-c", "init.defaultBranch=main"]
@@ -69,7 +71,7 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float,
     return elapsed, cpu, done
 
 
-def measure(source: Path, linter: str, reps: int) -> dict[str, object]:
+def measure(source: Path, linter: list[str], reps: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="homeops-hook-bench-") as tmp:
         base = Path(tmp)
         work = base / "repo"
@@ -77,18 +79,18 @@ def measure(source: Path, linter: str, reps: int) -> dict[str, object]:
         env = {**os.environ, "XDG_CACHE_HOME": str(base / "xdg"), "HOMEOPS_LINT_CACHE_DIR": str(base / "unused")}
         env.pop("HOMEOPS_LINT_NO_CACHE", None)
         warm = base / "cache-hit"
-        timed([linter, "hook", "--cache-dir", str(warm)], work, env)  # the previous commit's hook
+        timed([*linter, "hook", "--cache-dir", str(warm)], work, env)  # the previous commit's hook
         with open(work / changed, "a", encoding="utf-8") as handle:
             handle.write("# homeops-lint bench: a one-line change\n")
         git(work, "add", "--", changed)
         runs: dict[str, list[tuple[float, float]]] = {"cold": [], "miss": [], "hit": []}
         miss_out = hit_out = b""
         for rep in range(reps):
-            runs["cold"].append(timed([linter, "--no-cache", "."], work, env)[:2])
-            *times, done = timed([linter, "hook", "--cache-dir", str(base / f"cache-miss-{rep}")], work, env)
+            runs["cold"].append(timed([*linter, "--no-cache", "."], work, env)[:2])
+            *times, done = timed([*linter, "hook", "--cache-dir", str(base / f"cache-miss-{rep}")], work, env)
             runs["miss"].append((times[0], times[1]))
             miss_out = done.stdout
-            *times, done = timed([linter, "hook", "--cache-dir", str(warm)], work, env)
+            *times, done = timed([*linter, "hook", "--cache-dir", str(warm)], work, env)
             runs["hit"].append((times[0], times[1]))
             hit_out = done.stdout
         files = len(subprocess.run(["git", "ls-files", "-z"], cwd=work, capture_output=True).stdout.split(b"\0")) - 1
@@ -102,10 +104,12 @@ def measure(source: Path, linter: str, reps: int) -> dict[str, object]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("targets", nargs="*")
-    ap.add_argument("--linter", default=str(REPO / ".venv/bin/homeops-lint"))
+    ap.add_argument("--linter", default="",
+                    help="the homeops-lint to time (default: a byte-compiled snapshot of this checkout)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--trees", default="/tmp/homeops-corpus/trees")
     args = ap.parse_args()
+    linter = bench.linter_command(args.linter)
     targets = args.targets or [*LARGEST, str(REPO / "fixtures/home-ops")]
     print("Median wall seconds (CPU seconds, the process and its children, in brackets).")
     print("| repo | files | cold lint | hook miss | hook hit | hit/cold wall | hit/cold CPU | hit = miss |")
@@ -113,7 +117,7 @@ def main() -> int:
     ok = True
     for target in targets:
         source = Path(target) if Path(target).is_dir() else Path(args.trees) / target
-        row = measure(source, args.linter, args.reps)
+        row = measure(source, linter, args.reps)
         ok &= bool(row["same"])
         cells = " | ".join(f"{row[k]:.2f} s ({row[k + '_cpu']:.2f})" for k in ("cold", "miss", "hit"))
         print(f"| {row['target']} | {row['files']} | {cells} | {row['hit'] / row['cold']:.2f} "  # type: ignore[operator]
