@@ -35,16 +35,21 @@ ALL_PEERS = ["yamllint", "detect-secrets", "kubernetes-validate", "checkov"]
 SIZE_ORDER = ["small", "medium", "large"]
 
 WRAPPER = r"""
-import json, os, resource, subprocess, sys, time
+import json, os, resource, subprocess, sys, threading, time
 spec = json.loads(sys.stdin.read())
+expired = []
 t0 = time.perf_counter()
 try:
     with open(spec["stdout"], "wb") as out, open(spec["stderr"], "wb") as err:
-        p = subprocess.run(spec["cmd"], cwd=spec["cwd"], stdout=out, stderr=err, env=spec.get("env"),
-                           timeout=spec["timeout"])
-    rc = p.returncode
-except subprocess.TimeoutExpired:
-    rc = "timeout"
+        p = subprocess.Popen(spec["cmd"], cwd=spec["cwd"], stdout=out, stderr=err, env=spec.get("env"))
+    # A blocking wait: subprocess.run(timeout=...) polls with sleeps of up to 50 ms, which rounds
+    # every wall time up to the next poll.
+    timer = threading.Timer(spec["timeout"], lambda: (expired.append(1), p.kill()))
+    timer.start()
+    rc = p.wait()
+    timer.cancel()
+    if expired:
+        rc = "timeout"
 except OSError as e:
     rc = "oserror: %s" % e
 wall = time.perf_counter() - t0

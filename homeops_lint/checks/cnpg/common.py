@@ -98,7 +98,7 @@ def quoted(raw: Any, resolved: Optional[str]) -> str:
     return f"'{resolved if resolved is not None else raw}'"
 
 
-def _a(word: str) -> str:
+def _with_article(word: str) -> str:
     return ("an " if word[:1].lower() in "aeiou" else "a ") + word
 
 
@@ -228,12 +228,12 @@ def not_found_hint(ctx: Context, views: list[View], kind: str, group: str, name:
     """Why a same-named object does not count: other namespace, unapplied file, or a near miss."""
     elsewhere = sorted({v.ns for v in views if v.name == name and v.ns and v.ns != ns})
     if elsewhere:
-        return (f"; {_a(kind)} '{name}' exists only in namespace {', '.join(elsewhere)}, and it is looked up "
-                f"in the same namespace only")
+        return (f"; {_with_article(kind)} '{name}' exists only in namespace {', '.join(elsewhere)}, "
+                "and it is looked up in the same namespace only")
     unapplied = [d for d in ctx.index.all_of_kind(kind, group=group)
                  if d.name == name and not ctx.index.is_applied(d)]
     if unapplied:
-        return (f"; {unapplied[0].path} defines {_a(kind)} '{name}', but no Flux Kustomization applies "
+        return (f"; {unapplied[0].path} defines {_with_article(kind)} '{name}', but no Flux Kustomization applies "
                 "that file")
     local = sorted({v.name for v in views if v.name and same_ns(v.ns, ns)})
     close = difflib.get_close_matches(name, local, n=1, cutoff=0.6)
