@@ -482,6 +482,24 @@ def test_mention_index_answers_like_the_scan(text: str, parts: list[str]) -> Non
     assert Mentions(text).path(path) == expected
 
 
+@settings(max_examples=500 if os.environ.get("CI") else 100, deadline=None)
+@given(st.text(alphabet="ab./-_ \n\r\t{}x1é\u2028", max_size=40))
+def test_mention_tokens_are_the_slash_tokens_of_the_whole_text(text: str) -> None:
+    # Only lines holding a '/' are tokenised: the same tokens as tokenising the whole text.
+    from homeops_lint.flux import Mentions
+
+    assert Mentions._slash_tokens(text) == [t for t in Mentions._TOKEN.findall(text) if "/" in t]
+
+
+@settings(max_examples=500 if os.environ.get("CI") else 100, deadline=None)
+@given(st.text(alphabet="ab/ -.\n\r", max_size=30), st.text(alphabet="ab/ -.\n", min_size=1, max_size=8))
+def test_mention_of_any_word_answers_like_the_scan_of_the_whole_text(text: str, word: str) -> None:
+    # A word with a '/' is looked up in the index or scanned in the lines holding a '/' only.
+    from homeops_lint.flux import Mentions, mentions
+
+    assert Mentions(text).word(word) == mentions(text, word)
+
+
 _FRAGMENTS = st.lists(st.sampled_from(["a", "b", "a b", "b x", "x.yaml", "/", " ", "-", "\n"]), max_size=6).map("".join)
 
 

@@ -114,6 +114,9 @@ class CoreSchemas:
         self.version = version
         self.folder = root / f"v{version}-local-strict" if root else None
         self._definitions: Optional[dict[str, Any]] = None
+        # name -> (the localised definition, the names it references): shared by every kind that
+        # reaches it (PodSpec, ObjectMeta, ...), so it is copied once per process, not per kind.
+        self._localised: dict[str, tuple[Any, tuple[str, ...]]] = {}
 
     def _defs(self) -> dict[str, Any]:
         if self._definitions is None:
@@ -141,10 +144,19 @@ class CoreSchemas:
         while refs:
             name = refs.pop()
             if name not in needed and name in defs:
-                needed[name] = _localise(defs[name], refs)
+                needed[name], reached = self._localised_definition(name, defs)
+                refs.extend(reached)
         body.pop("$id", None)
         body["$defs"] = needed
         return body
+
+
+    def _localised_definition(self, name: str, defs: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:
+        hit = self._localised.get(name)
+        if hit is None:
+            refs: list[str] = []
+            hit = self._localised[name] = (_localise(defs[name], refs), tuple(refs))
+        return hit
 
 
 def crd_to_json_schema(node: Any, root: bool = False) -> Any:
