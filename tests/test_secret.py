@@ -281,3 +281,39 @@ def test_candidate_lines_match_the_per_line_prefilter() -> None:
     assert list(embedded.candidate_lines(text)) == expected
     assert list(embedded.candidate_lines(text.replace("İ", "I"))) == [
         (n, line) for n, line in enumerate(text.replace("İ", "I").split("\n")) if embedded.PREFILTER.search(line)]
+
+
+def _blob(size: int) -> str:
+    """Lines of base85 like get-pip.py's embedded pip: no spaces, quotes or colons."""
+    raw = base64.b85encode(bytes(range(256)) * (size // 300 + 1)).decode()
+    return "\n".join(raw[i:i + 79] for i in range(0, len(raw), 79))[:size]
+
+
+def test_stylesheets_and_encoded_blobs_are_not_judged_by_key_names(tree) -> None:
+    # A CSS custom property named like a credential, and a credential-like assignment inside 300 KiB
+    # of encoded data, are words of the format, not keys. The same assignment in a script is judged.
+    assignment = "api_key = 'Zt9vQ2mK7xW4pL8r'\n"
+    root = tree({"theme/site.css": ":root {\n  --api-key: 'Zt9vQ2mK7xW4pL8r';\n}\n",
+                 "tools/get-pip.py": "DATA = b'''\n" + _blob(300 * 1024) + "\n" + assignment + "'''\n",
+                 "tools/small.py": "DATA = b'''\n" + _blob(1024) + "\n" + assignment + "'''\n"})
+    found = [(f.rule, f.path) for f in lint(root, "--select=secret-").findings]
+    assert ("secret-literal-credential", "tools/small.py") in found
+    assert not [path for _rule, path in found if path != "tools/small.py"]
+
+
+def test_a_token_format_is_still_found_in_an_encoded_blob(tree) -> None:
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    root = tree({"tools/get-pip.py": "DATA = b'''\n" + _blob(300 * 1024) + "\n" + token + "\n'''\n"})
+    assert [f.rule for f in lint(root, "--select=secret-").findings] == ["secret-known-token"]
+
+
+@pytest.mark.parametrize("text, blob", [
+    ("A" * 300 * 1024, True),
+    ("a: b\n" * 70000, False),  # YAML: colons and spaces
+    ('{"k":"v"}' * 40000, False),  # minified JSON: quotes and colons
+    ("x" * 1000, False),  # small: never a blob
+])
+def test_encoded_blob(text: str, blob: bool) -> None:
+    from homeops_lint.secrets.paths import encoded_blob
+
+    assert encoded_blob(text) is blob

@@ -9,7 +9,7 @@ from typing import Any, Iterator, Optional
 
 from ..model import DocClass, Document, FileKind, KeyPath, Map, Pos, Seq, SourceFile, format_path
 from . import embedded, sops
-from .paths import editor_settings, generated, is_doc_path, not_deployed, vendored
+from .paths import editor_settings, encoded_blob, generated, is_doc_path, not_deployed, stylesheet, vendored
 from .state import WARNING, ScanState, describe, locate_in_value, scalar_masks
 from .values import (KeyClass, classify_key, high_entropy, is_placeholder, literal_credential,
                      looks_like_identifier)
@@ -30,12 +30,12 @@ _TAG_RE = re.compile(r"^!(?:secret|env_var|env|vault|include|ENV)\b")
 # --- 5. literal credentials and high-entropy values in YAML ---------------------------
 def _judged(state: ScanState, texts: list[SourceFile]) -> Iterator[SourceFile]:
     """The files whose literals are judged: none unless a literal rule is on; never SOPS files,
-    docs, vendored or generated files."""
+    docs, vendored or generated files, stylesheets or encoded blobs (their words are not keys)."""
     if not (state.enabled("secret-literal-credential") or state.enabled("secret-high-entropy")):
         return
     for source in texts:
         if not (source.path in state.sops_files or is_doc_path(source.path) or vendored(source.path)
-                or generated(source.path)):
+                or generated(source.path) or stylesheet(source.path) or encoded_blob(source.text)):
             yield source
 
 

@@ -44,6 +44,32 @@ def is_doc_path(path: str) -> bool:
 # source maps and drawings. Key names are not judged there; key material and known tokens are.
 _GENERATED_RE = re.compile(r"(?:^|/)(?:[^/]+\.lock|[^/]+-lock\.(?:json|yaml)|go\.sum|"
                            r"[^/]+\.min\.(?:js|css)|[^/]+\.(?:js|css)\.map|[^/]+\.svg)$", re.IGNORECASE)
+# Stylesheets: their words (``@keyframes``, ``--token-color``) are selectors and properties.
+_STYLESHEET_RE = re.compile(r"\.(?:css|scss|sass|less|styl)$", re.IGNORECASE)
+_BLOB_MIN_SIZE = 256 * 1024
+
+
+def stylesheet(path: str) -> bool:
+    """A CSS, Sass, Less or Stylus file: no key in it names a credential."""
+    return _STYLESHEET_RE.search(path) is not None
+
+
+def encoded_blob(text: str) -> bool:
+    """A large text (256 KiB or more) that is almost all encoded data: fewer than 1 % of its
+    characters are spaces, quotes or colons, which every language and config format uses and
+    base64 or base85 never does (get-pip.py carries pip as 2 MB of base85). A credential-like
+    word in it is a coincidence of the encoding. Three counts at C speed, only for large texts."""
+    if len(text) < _BLOB_MIN_SIZE:
+        return False
+    budget = len(text) // 100
+    used = 0
+    for char in (" ", '"', ":"):
+        used += text.count(char)
+        if used >= budget:
+            return False
+    return True
+
+
 # A log is not deployed: what it records under a credential name is reported as a warning.
 _LOG_RE = re.compile(r"\.log(?:\.\d+)?$", re.IGNORECASE)
 
