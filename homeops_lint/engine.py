@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Optional
 
 from . import discover as discover_mod
 from . import source as source_mod
-from . import pool, suppress, yamlload
+from . import classify, pool, suppress, yamlload
 from .budget import Budget, OutOfTime
 from .catalog import Catalog, load_catalog
 from .context import Context
@@ -224,7 +224,7 @@ def _run(options: Options) -> Result:
     ctx = Context(root, index, policy, catalog, enabled, budget=budget)
     for problem in problems:
         ctx.report(problem.rule, problem.path, message=problem.message,
-                   pos=Pos(problem.line, problem.column), severity=_parse_severity(index, problem.rule, problem.path))
+                   pos=Pos(problem.line, problem.column), severity=_parse_severity(index, problem))
     for rel, reason in found.skipped:
         ctx.report("parse-unreadable", rel, message=reason)
     families = {catalog.rules[rule_id].family for rule_id in enabled}
@@ -264,10 +264,20 @@ def _run(options: Options) -> Result:
                   complete=not (read_cut or skipped or cut))
 
 
-def _parse_severity(index: RepoIndex, rule: str, path: str) -> Optional[Severity]:
+# Limits on one file's size or line length: over them, the file is not read at all.
+_FILE_LIMITS = ("max_file_size", "max_line_length")
+
+
+def _parse_severity(index: RepoIndex, problem: "source_mod.FileProblem") -> Optional[Severity]:
     """A YAML file that does not parse breaks the build that reads it; when the repository has Flux
     and no Flux Kustomization can read the file (not listed by a reached kustomization, not under
-    a reached spec.path), nothing in the cluster breaks: a warning (docs/severity.md)."""
+    a reached spec.path), nothing in the cluster breaks: a warning (docs/severity.md). A file that
+    is not YAML (a script, a base64 blob) over a size or line-length limit is a warning too: Flux
+    never applies it, and only the secret scan missed it."""
+    rule, path = problem.rule, problem.path
+    if rule == "parse-limit" and problem.limit in _FILE_LIMITS and not classify.is_yaml_path(path) \
+            and not path.lower().endswith(".json"):
+        return Severity.WARNING
     graph = index.graph
     if rule != "parse-error" or graph.mode == "no-flux":
         return None

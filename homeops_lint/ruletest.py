@@ -10,8 +10,8 @@ A test case is a folder holding a ``homeops-lint-test.yaml`` beside the manifest
       - {rule: secret-inline, path: secret.yaml, line: 7, contains: "stringData.password"}
 
 The folder is linted as its own repository root (the test file itself is excluded). The case
-passes when the findings of the compared rules are exactly the expected ones: ``column`` and
-``contains`` (a message substring) are optional.
+passes when the findings of the compared rules are exactly the expected ones: ``column``,
+``contains`` (a message substring) and ``severity`` (error, warning or info) are optional.
 
 A case can also carry its repository inline, so that it is one file::
 
@@ -62,6 +62,8 @@ def _matches(entry: dict[str, Any], finding: Finding) -> bool:
     if "column" in entry and entry["column"] != finding.column:
         return False
     if "contains" in entry and str(entry["contains"]) not in finding.message:
+        return False
+    if "severity" in entry and str(entry["severity"]) != finding.severity.value:
         return False
     return True
 

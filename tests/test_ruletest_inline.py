@@ -77,3 +77,10 @@ def test_a_path_outside_the_case_is_a_broken_case(tmp_path: Path, name: str) -> 
 def test_files_must_be_a_mapping_of_texts(tmp_path: Path, files: str) -> None:
     result = run_case(_case(tmp_path, f"files: {files}\nexpect: []\n"))
     assert result.error and "'files'" in result.error
+
+
+def test_a_pinned_severity_must_match(tmp_path: Path) -> None:
+    case = _case(tmp_path, _inline({"pools.yaml": POOL, "apps/web.yaml": SERVICE},
+                                   "[{rule: lb-ip-outside-pool, path: apps/web.yaml, line: 7, severity: warning}]"))
+    result = run_case(case)
+    assert not result.ok and result.missing and result.unexpected  # the finding is an error

@@ -172,14 +172,15 @@ def _secret_cases() -> list:
 def test_secret_case_severities(case) -> None:
     """Severity is a contract: an expectation with ``severity`` pins it (error only where it is sure)."""
     from homeops_lint.engine import Options, run
-    from homeops_lint.ruletest import TEST_FILE, _matches, load_spec
+    from homeops_lint.ruletest import TEST_FILE, _matches, case_root, load_spec
 
     spec = load_spec(case)
     pinned = [e for e in spec.get("expect") or [] if "severity" in e]
     if not pinned:
         pytest.skip("no severity pinned in this case")
-    result = run(Options(paths=[str(case)], root=str(case), extra_exclude=[TEST_FILE],
-                         select=[str(s) for s in spec.get("select") or []]))
+    with case_root(case, spec) as root:  # the case's folder, or its inline files
+        result = run(Options(paths=[str(root)], root=str(root), extra_exclude=[TEST_FILE],
+                             select=[str(s) for s in spec.get("select") or []]))
     for entry in pinned:
         found = [f for f in result.findings if _matches(entry, f)]
         assert found, entry

@@ -9,10 +9,11 @@ from ..model import DocClass, Document, Map, Pos, SourceFile
 from .kinds import KUSTOMIZE_GROUP, SOURCE_GROUP, effective_namespace, is_flux_kustomization
 from .model import Applied, FluxGraph, GraphEvent
 from .sourceignore import artifact_view
-from .substitutions import EMPTY_SUBST, object_variables
+from .substitutions import EMPTY_SUBST, VAR_RE, object_variables
 from .tooling import LazyMentions, Mentions
 from .tree import Tree, file_refs, is_remote, kustomization_entries, kustomization_files, normalize
 from .walker import Walker
+from .webhook import injected_sources
 
 
 def _entrypoint_sync(doc: Document) -> Optional[tuple[str, Pos, str, str]]:
@@ -38,6 +39,25 @@ def _entrypoint_sync(doc: Document) -> Optional[tuple[str, Pos, str, str]]:
         default_ns = doc.get("spec", "targetNamespace")
     return (path, doc.pos(*base, "path", value=True), kind if isinstance(kind, str) else "GitRepository",
             name if isinstance(name, str) else default_ns)
+
+
+def _only_matching_folder(pattern: str, files: list[SourceFile]) -> Optional[str]:
+    """The one folder of the repository a sync path with variables can name
+    (``kubernetes/clusters/${CLUSTER}/bootstrap`` where only ``clusters/deedee/bootstrap`` exists):
+    a variable stands for one path part. None when no folder or several match."""
+    text = pattern.strip()
+    text = (text[2:] if text.startswith("./") else text).strip("/")
+    pieces, last = [], 0
+    for match in VAR_RE.finditer(text):
+        pieces += [re.escape(text[last:match.start()]), r"[^/]+"]
+        last = match.end()
+    regex = re.compile("".join(pieces) + re.escape(text[last:]))
+    folders: set[str] = set()
+    for source in files:
+        parts = source.path.split("/")[:-1]
+        folders.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    found = [folder for folder in folders if regex.fullmatch(folder)]
+    return found[0] if len(found) == 1 else None
 
 
 def _sync_url(doc: Document) -> Optional[str]:
@@ -214,30 +234,37 @@ def _gitrepository_ignore(files: list[SourceFile], entry_docs: list[Document]) -
     return None
 
 
-def _resolve_substitute_from(graph: FluxGraph) -> None:
+def _resolve_substitute_from(graph: FluxGraph, files: list[SourceFile]) -> None:
     """Read the substituteFrom ConfigMaps/Secrets that the same cluster applies in the
-    Kustomization's namespace; unread sources stay opaque (their variables are unknown)."""
+    Kustomization's namespace, and those an admission webhook adds (``webhook``, read in the
+    webhook's namespace, before the Kustomization's own); unread sources stay opaque (their
+    variables are unknown)."""
     objects: dict[tuple[int, str, str, str], Document] = {}
     for applied in graph.applied:
         if applied.doc.kind in ("ConfigMap", "Secret") and applied.doc.api_version == "v1":
             key = (id(applied.root), applied.doc.kind, applied.namespace or "", applied.doc.name)
             objects.setdefault(key, applied.doc)
+    injected = injected_sources(graph.applied, files)
     for node in graph.nodes:
         post = node.spec.get("postBuild")
-        refs = post.get("substituteFrom") if isinstance(post, dict) else None
-        if not isinstance(refs, list) or not refs:
+        own = post.get("substituteFrom") if isinstance(post, dict) else None
+        own = [ref for ref in own if isinstance(ref, dict)] if isinstance(own, list) else []
+        # The webhook's sources count where Flux substitutes at all (postBuild variables or sources).
+        extra = injected.get(id(node.root), []) if node.substitutions.enabled else []
+        if not own and not extra:
             continue
+        refs: list[tuple[str, Any, Any, str]] = [
+            (f"{source.kind}/{source.name}" if source.name else source.label, source.kind, source.name,
+             source.namespace) for source in extra]
+        refs += [(f"{ref.get('kind')}/{ref.get('name')}", ref.get("kind"), ref.get("name"), node.namespace or "")
+                 for ref in own]
         subst = node.substitutions
         inline = dict(subst.values)
         merged: dict[str, str] = {}
         opaque_names: set[str] = set()
         opaque_sources: list[str] = []
-        for ref in refs:
-            if not isinstance(ref, dict):
-                continue
-            kind, name = ref.get("kind"), ref.get("name")
-            label = f"{kind}/{name}"
-            doc = objects.get((id(node.root), str(kind), node.namespace or "", str(name)))
+        for label, kind, name, namespace in refs:
+            doc = objects.get((id(node.root), str(kind), namespace, str(name))) if name else None
             if doc is None:
                 opaque_sources.append(label)
                 subst.resolved_from[label] = ""
@@ -275,6 +302,8 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
             sync = _entrypoint_sync(doc)
             if sync is None:
                 continue
+            if "${" in sync[0]:
+                sync = (_only_matching_folder(sync[0], files) or sync[0],) + sync[1:]
             path = normalize("", sync[0].lstrip("/"))
             if path in seen_paths:
                 continue  # the same sync declared twice (HelmRelease and its values file, or a migration)
@@ -367,7 +396,7 @@ def build_graph(files: list[SourceFile], entrypoint_paths: Iterable[str] = ()) -
         key = (id(applied.doc), applied.namespace, id(applied.kustomization), applied.renamed)
         unique.setdefault(key, applied)
     graph.applied = list(unique.values())
-    _resolve_substitute_from(graph)
+    _resolve_substitute_from(graph, files)
     _kustomization_entry_events(walker.tree, graph)
     return graph
 

@@ -12,7 +12,7 @@ from . import embedded, sops
 from .paths import editor_settings, encoded_blob, generated, is_doc_path, not_deployed, stylesheet, vendored
 from .state import WARNING, ScanState, describe, locate_in_value, scalar_masks
 from .values import (KeyClass, classify_key, high_entropy, is_placeholder, literal_credential,
-                     looks_like_identifier)
+                     looks_like_identifier, names_key_of_secret, plain_word_for_generated_key)
 
 _VALUES_FILE_RE = re.compile(r"(?:^|[-_.])values(?:[-_.][\w.-]*)?\.ya?ml$", re.IGNORECASE)
 # Keys whose string is a script: judged as shell (``$(...)`` is a command, not a literal).
@@ -88,6 +88,9 @@ def _walk(state: ScanState, source: SourceFile, doc: Document, node: Any, path: 
                 if strength is _NO_KEY and "\n" not in value and "=" not in value \
                         and "://" not in value and '"' not in value and "--" not in value:
                     continue  # no credential key and nothing embedded: what _text_value would skip
+                if strength is KeyClass.STRONG and label.lower().endswith("secretkey") \
+                        and names_key_of_secret(label, node.keys()):
+                    continue  # databaseUrlSecretKey: uri beside databaseUrlSecretName: which entry to read
                 where = vpos.get(key)
                 _text_value(state, source, doc, path + (key,), value,
                             kpos.get(key, node.pos) if where is None else where, strength, label)
@@ -145,7 +148,7 @@ def _literal(state: ScanState, source: SourceFile, doc: Optional[Document], path
     if state.is_claimed(source.path, key_pos.line, vpos.line):
         return
     where = (_context(state, doc, path, label) if doc is not None else "") or source.path
-    severity, note = _literal_severity(state, source, doc, value, code)
+    severity, note = _literal_severity(state, source, doc, value, code, label)
     state.add("secret-literal-credential", source, key_pos,
               f"{where}: {format_path(path)} is a literal credential.{note} "
               "Reference a Secret instead (secretKeyRef, existingSecret, an ExternalSecret, ${VAR} from a "
@@ -154,7 +157,7 @@ def _literal(state: ScanState, source: SourceFile, doc: Optional[Document], path
 
 
 def _literal_severity(state: ScanState, source: SourceFile, doc: Optional[Document], value: str,
-                      code: bool) -> tuple[Optional[str], str]:
+                      code: bool, label: str = "") -> tuple[Optional[str], str]:
     """Error where the value is surely a working credential; a warning where the rule guesses.
 
     A placeholder is a warning unless the policy says placeholders are deployed as credentials.
@@ -168,6 +171,9 @@ def _literal_severity(state: ScanState, source: SourceFile, doc: Optional[Docume
                                             "deployed as is and is easy to guess.")
     if high_entropy(value):
         return None, ""
+    if plain_word_for_generated_key(label, value):
+        return WARNING, (" An API key or token that is one plain word is usually the dummy a client sends to a "
+                         "service that checks no key: review it.")
     if looks_like_identifier(value):
         return WARNING, (" The value reads like a name or a number (lower-case words, no randomness), not "
                          "like a generated credential: review it.")

@@ -44,6 +44,22 @@ def is_doc_path(path: str) -> bool:
 # source maps and drawings. Key names are not judged there; key material and known tokens are.
 _GENERATED_RE = re.compile(r"(?:^|/)(?:[^/]+\.lock|[^/]+-lock\.(?:json|yaml)|go\.sum|"
                            r"[^/]+\.min\.(?:js|css)|[^/]+\.(?:js|css)\.map|[^/]+\.svg)$", re.IGNORECASE)
+# Test files by their name (``bootstrap_test.go``, ``test_api.py``, ``app.spec.ts``): their values
+# are fixtures, like those in a ``tests/`` folder.
+_TEST_FILE_RE = re.compile(r"(?:^|/)(?:[^/]+_test\.(?:go|py|rb|exs?)|test_[^/]+\.py|conftest\.py|"
+                           r"[^/]+\.(?:test|spec)\.[cm]?[jt]sx?|[^/]+_spec\.rb)$")
+
+
+def test_file(path: str) -> bool:
+    """A test source file, by the naming convention of its language's test runner."""
+    return _TEST_FILE_RE.search(path) is not None
+
+
+def third_party_or_test(path: str) -> bool:
+    """In vendored code, a test or example folder, or a test file: what it holds is a fixture."""
+    return any(part in THIRD_PARTY_DIRS for part in path.lower().split("/")[:-1]) or test_file(path)
+
+
 # Stylesheets: their words (``@keyframes``, ``--token-color``) are selectors and properties.
 _STYLESHEET_RE = re.compile(r"\.(?:css|scss|sass|less|styl)$", re.IGNORECASE)
 _BLOB_MIN_SIZE = 256 * 1024
@@ -97,7 +113,7 @@ def not_deployed(path: str) -> bool:
     """A file in an archive, vendored, test, example or dev-only folder, or set aside by its name."""
     parts = path.lower().split("/")
     return any(part in NOT_DEPLOYED_DIRS for part in parts[:-1]) or sops.is_inactive_path(path) \
-        or _LOG_RE.search(path) is not None
+        or _LOG_RE.search(path) is not None or test_file(path)
 
 
 def gitleaks_ignored(files: list[SourceFile]) -> set[tuple[str, int]]:

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from ..model import DocClass, Document, KeyPath, Pos, SourceFile, format_path
 from . import textscan
-from .paths import THIRD_PARTY_DIRS
+from .paths import third_party_or_test
 from .values import fingerprint
 
 ERROR, WARNING = "error", "warning"
@@ -76,7 +76,7 @@ class ScanState:
             severity: Optional[str] = None) -> None:
         if not self.enabled(rule):
             return
-        if severity != WARNING and any(part in THIRD_PARTY_DIRS for part in source.path.lower().split("/")[:-1]):
+        if severity != WARNING and third_party_or_test(source.path):
             severity = WARNING
             message += " (In vendored, test or example files: most likely a fixture, so a warning.)"
         # The secret reaches the candidate only as masks, never as a hash (a guessed weak password

@@ -13,7 +13,7 @@ import math
 import re
 from enum import Enum
 from functools import lru_cache
-from typing import Optional
+from typing import Any, Iterable, Optional
 
 
 class KeyClass(Enum):
@@ -126,7 +126,9 @@ _HASH_RE = re.compile(r"^\$(?:1|2[abxy]?|5|6|7|y|gy|apr1|argon2(?:id|i|d)|scrypt
 # Bitnami sealed-secrets ciphertext: "Ag" + base64 of the RSA-OAEP session key and payload.
 _SEALED_RE = re.compile(r"^Ag[A-Za-z0-9+/]{300,}={0,2}$")
 # Kubernetes object or Secret key names: ``tailscale-router-state``, ``app_id``, ``tls.crt``.
-_OBJECT_NAME_RE = re.compile(r"^(?:[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)$")
+# Upper-case names may nest sections with a double underscore (``QUI__OIDC_CLIENT_SECRET``, the
+# ASP.NET and *arr convention for environment variables).
+_OBJECT_NAME_RE = re.compile(r"^(?:[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*|[A-Z][A-Z0-9]*(?:_{1,2}[A-Z0-9]+)*)$")
 _WHOLE_VAR_RE = re.compile(r"^(?:![A-Za-z_]+\s+\S+|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|\$\{?[0-9]\}?)$")
 _URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?P<rest>\S*)$")
 _USERINFO_RE = re.compile(r"^[^/?#@\s]*:(?P<pw>[^/?#@\s]*)@")
@@ -150,6 +152,8 @@ _NOT_A_VALUE = {
 }
 _PLACEHOLDER_RE = re.compile(
     r"^(?:change[-_ .]?me\w*|changeit|replace[-_ ]?me\w*|todo|fixme|xx+|\*+|\.+|<[^>]*>|\[[^\]]*\]|"
+    # a run of x with a character or two more (XXXXXXS, xxxx-1): a masked or elided value
+    r"[a-z0-9]{0,2}[-_]?x{4,}[-_]?[a-z0-9]{0,2}|"
     r"your[-_ ]?\w*|example\w*|dummy\w*|test\w*|secret\w*|password\d*|passw0rd|p@ssw0rd|admin\d*|root|"
     r"placeholder\w*|pass\d*|1234\d*|123\d*|abc\d*|qwerty\w*|letmein|foo\w*|bar\w*|insecure\w*|"
     r"default\w*|sample\w*|demo\w*|guest|user|supersecret\w*|mysecret\w*|mypassword\w*|s3cr3t|"
@@ -244,6 +248,35 @@ def names_secret_object(key: str, value: str) -> bool:
             and not high_entropy(text) and len(text) <= 253)
 
 
+def names_key_of_secret(key: str, siblings: Iterable[Any]) -> bool:
+    """``databaseUrlSecretKey`` beside ``databaseUrlSecretName``: the key names which entry of that
+    Secret to read (``uri``), not a secret key."""
+    words = key_words(key)
+    if len(words) < 2 or words[-2:] != ["secret", "key"]:
+        return False
+    prefix = words[:-2]
+    for other in siblings:
+        if isinstance(other, str) and other != key:
+            rest = key_words(other)
+            if rest[:len(prefix)] == prefix and rest[len(prefix):] in (["secret", "name"], ["secret"], ["secret", "ref"]):
+                return True
+    return False
+
+
+_DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w|y))+$")
+_PLAIN_WORD_RE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
+# Head words of keys that hold a generated key or token (never a word a person chose).
+_GENERATED_HEADS = ("key", "apikey", "token", "apitoken")
+
+
+def plain_word_for_generated_key(key: str, value: str) -> bool:
+    """An API key or token that is one short lower-case word (``apiKey: ollama``, ``API_KEY: local``):
+    the dummy a client needs for a service that checks no key. A generated key or token is never
+    a plain word; a password can be (that stays an error)."""
+    words = key_words(key)
+    return bool(words) and words[-1].endswith(_GENERATED_HEADS) and bool(_PLAIN_WORD_RE.match(value.strip()))
+
+
 def looks_like_identifier(value: str) -> bool:
     """Lower-case words joined by ``-``/``_``, or a bare number: a name, a model alias or a count
     more often than a credential. Under a credential key it is still reported, as a warning."""
@@ -262,6 +295,8 @@ def literal_credential(value: object, key: str = "") -> bool:
         return False
     if text.lower() in _NOT_A_VALUE or is_reference(text) or is_substituted(text) or is_sealed(text):
         return False
+    if _DURATION_RE.match(text):
+        return False  # a lifetime (``access_token: 7d``, ``token_ttl: 1h30m``), not the token
     if not any(c.isalnum() for c in text) or is_prose(text):
         return False  # ``.+`` (a regex), ``*****`` (masked), a sentence
     if _DOTTED_PATH_RE.match(text) and not high_entropy(text.replace(".", "")):
