@@ -50,7 +50,7 @@ class Owner:
     path: str
     line: int
     column: int
-    via: str  # "${VAR} from postBuild.substitute at file:line", or ""
+    via: str  # "${VAR} from postBuild.substitute[From] at file:line", or ""
     sharing_key: Optional[str]
 
     @property

@@ -268,14 +268,19 @@ def _resolve_substitute_from(graph: FluxGraph, files: list[SourceFile]) -> None:
             if doc is None:
                 opaque_sources.append(label)
                 subst.resolved_from[label] = ""
+                # Later sources override earlier ones: what this one holds is unknown, so every value
+                # read so far may be replaced (a ConfigMap of dummies before the real Secret).
+                opaque_names.update(merged)
+                merged.clear()
                 continue
             subst.resolved_from[label] = doc.path
             values, hidden = object_variables(doc)
             for key, value in values.items():
                 merged[key] = value
                 opaque_names.discard(key)
-                subst.locations.setdefault(key, (doc.path, doc.pos("data", key) if doc.get("data", key)
-                                                 is not None else doc.pos("stringData", key)))
+                if key not in inline:  # the last source that defines it is where its value comes from
+                    subst.locations[key] = (doc.path, doc.pos("data", key) if doc.get("data", key)
+                                            is not None else doc.pos("stringData", key))
             for key in hidden:
                 merged.pop(key, None)
                 opaque_names.add(key)

@@ -126,7 +126,7 @@ class Request:
     source: str  # how it is asked for, e.g. "annotation lbipam.cilium.io/ips"
     ipam: str  # cilium | metallb | any | none (externalIPs, DNS target)
     kind: str = "request"  # request | target | address (Gateway spec.addresses)
-    via: str = ""  # " (${VAR} from postBuild.substitute at file:line)" when substituted
+    via: str = ""  # " (${VAR} from postBuild.substitute[From] at file:line)" when substituted
 
     @property
     def doc(self) -> Document:

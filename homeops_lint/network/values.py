@@ -30,7 +30,9 @@ def resolve(applied: Applied, value: Any) -> tuple[Optional[str], str]:
     for name in names:
         where = subst.locations.get(name)
         if where:
-            parts.append(f"${{{name}}} from postBuild.substitute at {where[0]}:{where[1].line}")
+            ks = applied.kustomization
+            field = "substitute" if ks is not None and where[0] == ks.path else "substituteFrom"
+            parts.append(f"${{{name}}} from postBuild.{field} at {where[0]}:{where[1].line}")
         else:
             parts.append(f"${{{name}}} default")
     return resolved, (" (" + "; ".join(parts) + ")") if parts else ""

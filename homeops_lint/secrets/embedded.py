@@ -17,7 +17,7 @@ from .values import KeyClass, classify_key, is_reference, is_substituted, url_pa
 # Cheap gate over a whole text: a secret word or a URL with user info somewhere.
 PREFILTER = re.compile(
     r"pass|pwd|secret|token|api[-_]?key|auth|credential|private[-_]?key|psk|salt|_key|key\b|Key\b|KEY|"
-    r"://[^\s/:@]+:[^\s/@]+@",
+    r"://[^\s/:@]*:[^\s/@]+@",  # user info, the user may be empty (redis://:password@host)
     re.IGNORECASE,
 )
 

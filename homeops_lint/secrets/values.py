@@ -112,7 +112,14 @@ _REFERENCE_RE = re.compile(
     # opencode/crush-style {env:NAME} and {file:path} lookups
     r"^\{(?:env|file):[^}\s]+\}$|"
     r"^<(?:path|secret|vault):[^>]+>$|^<<[A-Za-z_][\w.-]*>>$|"
-    r"#\{.*?\}#|\{%.*?%\}"  # makejinja's #{ var }# and Jinja blocks
+    r"#\{.*?\}#|\{%.*?%\}|"  # makejinja's #{ var }# and Jinja blocks
+    # Caddyfile environment placeholders {$VAR} and {$VAR:default}, and its runtime {env.VAR}
+    r"\{\$[A-Za-z_]\w*(?::[^}]*)?\}|\{env\.[A-Za-z_]\w*\}|"
+    # a call that reads the value (Alloy's sys.env("X"), env("X"), os.getenv('X'), file("path"))
+    r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*\(\s*(?:\"[^\"]*\"|'[^']*')\s*\)$|"
+    # a whole-value URI of a secret store or injector (azure://vault/item/field, as op:// is for
+    # 1Password): any scheme but the web ones, whose paths can carry a token (webhook URLs)
+    r"^(?!(?:https?|wss?)://)[a-z][a-z0-9+.-]*://[^\s@]+$"
 )
 # A whole value that some tool substitutes before use: ``__LITELLM_API_KEY__`` (sed), ``{MQTT_PASSWORD}``
 # (Frigate), Argo CD ``$secret-name:key`` and ``$oidc.x.clientSecret``, a jq/Go path ``.Credentials.Token``.
