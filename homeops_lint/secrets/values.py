@@ -47,7 +47,8 @@ _KEEP_SUFFIX = {"value", "data", "b64", "base64", "plain", "plaintext", "raw", "
 _NEGATIVE_PREFIX = {"existing", "checksum", "hash", "digest", "sha", "sha256", "md5", "from", "ref",
                     "use", "generate", "random", "rotate", "show", "hide", "mask", "reset", "require",
                     "min", "max", "allow", "enable", "disable", "no", "skip", "insecure", "forgot", "lost",
-                    "expire", "expired", "validate", "verify", "check"}
+                    "expire", "expired", "validate", "verify", "check",
+                    "per"}  # a rate or price (``input_cost_per_token``, ``requests_per_token``)
 
 
 def key_words(key: str) -> list[str]:
@@ -270,6 +271,7 @@ def names_key_of_secret(key: str, siblings: Iterable[Any]) -> bool:
     return False
 
 
+_DECIMAL_RE = re.compile(r"^[-+]?(?:\d*\.\d+|\d+\.\d*)(?:[eE][-+]?\d+)?$|^[-+]?\d+[eE][-+]?\d+$")
 _DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w|y))+$")
 _PLAIN_WORD_RE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
 # Head words of keys that hold a generated key or token (never a word a person chose).
@@ -304,6 +306,8 @@ def literal_credential(value: object, key: str = "") -> bool:
         return False
     if _DURATION_RE.match(text):
         return False  # a lifetime (``access_token: 7d``, ``token_ttl: 1h30m``), not the token
+    if _DECIMAL_RE.match(text):
+        return False  # a fraction or an exponent (``0.0000002``, ``1e-6``): a measure, never a secret
     if not any(c.isalnum() for c in text) or is_prose(text):
         return False  # ``.+`` (a regex), ``*****`` (masked), a sentence
     if _DOTTED_PATH_RE.match(text) and not high_entropy(text.replace(".", "")):
