@@ -161,32 +161,6 @@ def test_markdown_gets_only_high_confidence_detectors(tree) -> None:
     assert rules == ["secret-known-token"]
 
 
-def _secret_cases() -> list:
-    from pathlib import Path
-
-    base = Path(__file__).resolve().parents[1] / "fixtures" / "secret"
-    return sorted(p.parent for p in base.glob("*/homeops-lint-test.yaml"))
-
-
-@pytest.mark.parametrize("case", _secret_cases(), ids=lambda p: p.name)
-def test_secret_case_severities(case) -> None:
-    """Severity is a contract: an expectation with ``severity`` pins it (error only where it is sure)."""
-    from homeops_lint.engine import Options, run
-    from homeops_lint.ruletest import TEST_FILE, _matches, case_root, load_spec
-
-    spec = load_spec(case)
-    pinned = [e for e in spec.get("expect") or [] if "severity" in e]
-    if not pinned:
-        pytest.skip("no severity pinned in this case")
-    with case_root(case, spec) as root:  # the case's folder, or its inline files
-        result = run(Options(paths=[str(root)], root=str(root), extra_exclude=[TEST_FILE],
-                             select=[str(s) for s in spec.get("select") or []]))
-    for entry in pinned:
-        found = [f for f in result.findings if _matches(entry, f)]
-        assert found, entry
-        assert {f.severity.value for f in found} == {entry["severity"]}, entry
-
-
 def test_first_of_duplicate_keys_is_judged(tmp_path) -> None:
     """The loader keeps the last of two duplicate keys; the first value was pushed to Git all the same."""
     (tmp_path / "helmrelease.yaml").write_text(

@@ -52,11 +52,7 @@ def _only_matching_folder(pattern: str, files: list[SourceFile]) -> Optional[str
         pieces += [re.escape(text[last:match.start()]), r"[^/]+"]
         last = match.end()
     regex = re.compile("".join(pieces) + re.escape(text[last:]))
-    folders: set[str] = set()
-    for source in files:
-        parts = source.path.split("/")[:-1]
-        folders.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
-    found = [folder for folder in folders if regex.fullmatch(folder)]
+    found = [folder for folder in Tree(files).dirs if regex.fullmatch(folder)]
     return found[0] if len(found) == 1 else None
 
 
@@ -254,8 +250,7 @@ def _resolve_substitute_from(graph: FluxGraph, files: list[SourceFile]) -> None:
         if not own and not extra:
             continue
         refs: list[tuple[str, Any, Any, str]] = [
-            (f"{source.kind}/{source.name}" if source.name else source.label, source.kind, source.name,
-             source.namespace) for source in extra]
+            (source.label, source.kind, source.name, source.namespace) for source in extra]
         refs += [(f"{ref.get('kind')}/{ref.get('name')}", ref.get("kind"), ref.get("name"), node.namespace or "")
                  for ref in own]
         subst = node.substitutions

@@ -150,7 +150,6 @@ class CoreSchemas:
         body["$defs"] = needed
         return body
 
-
     def _localised_definition(self, name: str, defs: dict[str, Any]) -> tuple[Any, tuple[str, ...]]:
         hit = self._localised.get(name)
         if hit is None:

@@ -88,8 +88,7 @@ def _walk(state: ScanState, source: SourceFile, doc: Document, node: Any, path: 
                 if strength is _NO_KEY and "\n" not in value and "=" not in value \
                         and "://" not in value and '"' not in value and "--" not in value:
                     continue  # no credential key and nothing embedded: what _text_value would skip
-                if strength is KeyClass.STRONG and label.lower().endswith("secretkey") \
-                        and names_key_of_secret(label, node.keys()):
+                if strength is KeyClass.STRONG and names_key_of_secret(label, node.keys()):
                     continue  # databaseUrlSecretKey: uri beside databaseUrlSecretName: which entry to read
                 where = vpos.get(key)
                 _text_value(state, source, doc, path + (key,), value,
@@ -157,7 +156,7 @@ def _literal(state: ScanState, source: SourceFile, doc: Optional[Document], path
 
 
 def _literal_severity(state: ScanState, source: SourceFile, doc: Optional[Document], value: str,
-                      code: bool, label: str = "") -> tuple[Optional[str], str]:
+                      code: bool, label: str) -> tuple[Optional[str], str]:
     """Error where the value is surely a working credential; a warning where the rule guesses.
 
     A placeholder is a warning unless the policy says placeholders are deployed as credentials.

@@ -50,14 +50,14 @@ _TEST_FILE_RE = re.compile(r"(?:^|/)(?:[^/]+_test\.(?:go|py|rb|exs?)|test_[^/]+\
                            r"[^/]+\.(?:test|spec)\.[cm]?[jt]sx?|[^/]+_spec\.rb)$")
 
 
-def test_file(path: str) -> bool:
+def is_test_file(path: str) -> bool:
     """A test source file, by the naming convention of its language's test runner."""
     return _TEST_FILE_RE.search(path) is not None
 
 
 def third_party_or_test(path: str) -> bool:
     """In vendored code, a test or example folder, or a test file: what it holds is a fixture."""
-    return any(part in THIRD_PARTY_DIRS for part in path.lower().split("/")[:-1]) or test_file(path)
+    return any(part in THIRD_PARTY_DIRS for part in path.lower().split("/")[:-1]) or is_test_file(path)
 
 
 # Stylesheets: their words (``@keyframes``, ``--token-color``) are selectors and properties.
@@ -113,7 +113,7 @@ def not_deployed(path: str) -> bool:
     """A file in an archive, vendored, test, example or dev-only folder, or set aside by its name."""
     parts = path.lower().split("/")
     return any(part in NOT_DEPLOYED_DIRS for part in parts[:-1]) or sops.is_inactive_path(path) \
-        or _LOG_RE.search(path) is not None or test_file(path)
+        or _LOG_RE.search(path) is not None or is_test_file(path)
 
 
 def gitleaks_ignored(files: list[SourceFile]) -> set[tuple[str, int]]:

@@ -259,6 +259,8 @@ def names_secret_object(key: str, value: str) -> bool:
 def names_key_of_secret(key: str, siblings: Iterable[Any]) -> bool:
     """``databaseUrlSecretKey`` beside ``databaseUrlSecretName``: the key names which entry of that
     Secret to read (``uri``), not a secret key."""
+    if not key.lower().replace("_", "").replace("-", "").endswith("secretkey"):
+        return False  # most keys: no word split needed
     words = key_words(key)
     if len(words) < 2 or words[-2:] != ["secret", "key"]:
         return False
